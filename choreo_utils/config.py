@@ -1,0 +1,97 @@
+"""Paths, the 16 genre names, seeding and the smoke-mode switch.
+
+Nothing here touches the file system at import time: every path is computed when you ask for it.
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+#: The 16 Let's Dance genres, alphabetical (the label order used everywhere).
+GENRES: tuple[str, ...] = (
+    "ballet", "break", "cha", "flamenco", "foxtrot", "jive", "latin", "pasodoble",
+    "quickstep", "rumba", "samba", "square", "swing", "tango", "tap", "waltz",
+)
+
+#: Environment variable that overrides the project root (useful on Colab or in tests).
+ROOT_ENV = "CHOREO_ROOT"
+#: Environment variable that switches smoke mode on ("1", "true", "yes").
+SMOKE_ENV = "CHOREO_SMOKE"
+
+
+def project_root() -> Path:
+    """The repository root: $CHOREO_ROOT, else the nearest parent of the cwd holding ``pyproject.toml``
+    and ``choreo_utils/``, else the folder above the installed package, else the cwd."""
+    env = os.environ.get(ROOT_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "choreo_utils").is_dir():
+            return folder
+    pkg_parent = Path(__file__).resolve().parent.parent
+    if (pkg_parent / "pyproject.toml").is_file():
+        return pkg_parent
+    return cwd
+
+
+def data_dir() -> Path:
+    """``<root>/data``: downloads, extracted frames and the synthetic set (gitignored)."""
+    return project_root() / "data"
+
+
+def artifacts_dir() -> Path:
+    """``<root>/artifacts``: feature caches, models, tuner runs, metrics (gitignored).
+
+    In smoke mode everything goes to ``artifacts/smoke`` so a CI run never overwrites real results."""
+    base = project_root() / "artifacts"
+    return base / "smoke" if smoke_mode() else base
+
+
+def figures_dir() -> Path:
+    """``<root>/figures``: report figures, committed; in smoke mode ``artifacts/smoke/figures``."""
+    return artifacts_dir() / "figures" if smoke_mode() else project_root() / "figures"
+
+
+def metrics_path(name: str) -> Path:
+    """Where a notebook's headline numbers go: ``artifacts/metrics/<name>.json``."""
+    return artifacts_dir() / "metrics" / f"{name}.json"
+
+
+def genre_index(genre: str) -> int:
+    """Integer label of a genre name; clear error for unknown names."""
+    try:
+        return GENRES.index(genre)
+    except ValueError:
+        raise ValueError(f"unknown genre {genre!r}; expected one of: {', '.join(GENRES)}") from None
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and (if already importable) Keras/TensorFlow in one call."""
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    try:
+        import keras  # noqa: PLC0415  (heavy; only when available)
+    except ImportError:  # pragma: no cover - keras is a dependency, but config must not need it
+        return
+    keras.utils.set_random_seed(seed)
+
+
+def smoke_mode() -> bool:
+    """True when $CHOREO_SMOKE is set (CI and ``make test`` set it): tiny sizes, minutes not hours."""
+    return os.environ.get(SMOKE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def device_note() -> str:
+    """One line saying whether TensorFlow sees a GPU (for the notebooks' Setup section)."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"TensorFlow {tf.__version__}: running on {len(gpus)} GPU(s) ({gpus[0].name})."
+    return (f"TensorFlow {tf.__version__}: no GPU found, running on {os.cpu_count()} CPU core(s) — "
+            "the default parameters are sized for that.")

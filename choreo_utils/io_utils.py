@@ -1,0 +1,53 @@
+"""Atomic writes: a file is either complete or absent, never half-written."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as pretty JSON, atomically (NumPy scalars and arrays are converted)."""
+
+    def default(o: Any) -> Any:
+        if hasattr(o, "tolist"):
+            return o.tolist()
+        if isinstance(o, Path):
+            return str(o)
+        raise TypeError(f"cannot write {type(o).__name__} to JSON")
+
+    text = json.dumps(obj, indent=2, sort_keys=True, default=default) + "\n"
+    return write_bytes_atomic(path, text.encode())
+
+
+def save_metrics(name: str, metrics: dict[str, Any]) -> Path:
+    """Write a notebook's headline numbers to ``artifacts/metrics/<name>.json`` and return the path."""
+    from choreo_utils.config import metrics_path  # noqa: PLC0415
+
+    return write_json(metrics_path(name), metrics)

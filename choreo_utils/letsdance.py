@@ -1,0 +1,499 @@
+"""The Let's Dance dataset: fetch the frame archive, extract a subset, index the frames.
+
+Let's Dance (Castro et al., "Let's Dance: Learning From Online Dance Videos", arXiv:1801.07388;
+project page https://www.cc.gatech.edu/cpl/projects/dance/) ships its RGB frames as one archive,
+``rgb.tar.gz``, laid out as::
+
+    rgb/<genre>/<ytid>_<NNN>_<FFFF>.jpg      e.g.  rgb/tap/2TU7dE_9Vi4_341_0195.jpg
+
+* ``<genre>`` is one of the 16 names in :data:`choreo_utils.config.GENRES`;
+* ``<ytid>`` is an 11-character YouTube id, which may itself contain ``_`` and ``-``
+  (so names are parsed from the right);
+* ``<NNN>`` is a 3-digit segment number: a *video* is ``<ytid>_<NNN>``, one clip of one upload;
+* ``<FFFF>`` is a 4-digit frame index starting at ``0001``.
+
+Typical use::
+
+    from choreo_utils import letsdance
+    archive = letsdance.download(URL_OR_LOCAL_PATH, data_dir() / letsdance.ARCHIVE_NAME)
+    letsdance.extract_subset(archive, data_dir() / "letsdance", max_frames_per_video=30)
+    frames = letsdance.index_frames(data_dir() / "letsdance")   # one row per frame
+
+The exact download URL of ``rgb.tar.gz`` could not be verified offline when this module was
+written, so none is hard-coded: pass the URL from the project page, or a local path to an archive
+you already have, to :func:`download`.
+
+Everything here is safe to interrupt and re-run: downloads resume from ``<dest>.part``, extraction
+skips files already written, and every file is written atomically (complete or absent).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+import shutil
+import tarfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+import zlib
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import IO, Iterable, NamedTuple
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from choreo_utils.config import GENRES
+from choreo_utils.io_utils import atomic_path, write_bytes_atomic, write_json
+
+#: File name of the frame archive distributed by the authors.
+ARCHIVE_NAME = "rgb.tar.gz"
+#: The dataset's project page (find the current download link there).
+PROJECT_PAGE = "https://www.cc.gatech.edu/cpl/projects/dance/"
+#: The paper describing the dataset.
+PAPER = "arXiv:1801.07388"
+#: Top-level folder inside the archive and inside an extracted copy.
+RGB_DIR = "rgb"
+#: Image extensions accepted as frames (compared case-insensitively).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+#: Name of the JSON summary :func:`extract_subset` writes next to ``rgb/``.
+SUMMARY_NAME = "letsdance_subset.json"
+
+_EXAMPLE = "2TU7dE_9Vi4_341_0195.jpg"
+_GRAMMAR = f"expected <11-char youtube id>_<NNN>_<FFFF>.jpg, e.g. {_EXAMPLE}"
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_DIGITS = re.compile(r"[0-9]+")
+# The same grammar as parse_frame_name in one regex (digits hold no "_", so anchoring an 11-char id
+# on the left is equivalent to rsplit from the right): the fast path for indexing 400k files.
+_FRAME = re.compile(r"(([A-Za-z0-9_-]{11})_([0-9]+))_([0-9]+)\.(?:jpe?g|png)", re.IGNORECASE)
+_CHUNK = 1 << 20
+_N_EXAMPLES = 5
+
+
+class LetsDanceWarning(UserWarning):
+    """Something in the data was skipped or looks odd; the message says what and how many."""
+
+
+class UnsafeArchiveError(ValueError):
+    """An archive member would be written outside the destination, or is a link or device."""
+
+
+class FrameName(NamedTuple):
+    """The parts of a frame file name such as ``2TU7dE_9Vi4_341_0195.jpg``."""
+
+    youtube_id: str
+    segment: int
+    frame: int
+    video_id: str
+
+
+# --------------------------------------------------------------------------------------------
+# file names and the index
+# --------------------------------------------------------------------------------------------
+
+def parse_frame_name(name: str | os.PathLike) -> FrameName:
+    """Split ``<ytid>_<NNN>_<FFFF>.jpg`` (a bare name or a path) into its parts; ValueError if it doesn't fit.
+
+    Segment and frame are parsed as integers (any number of digits is accepted, so ``_10`` sorts
+    after ``_9``); ``video_id`` is the original text before the last underscore.
+    """
+    base = os.path.basename(os.fspath(name))
+    stem, ext = os.path.splitext(base)
+    if ext.lower() not in IMAGE_EXTENSIONS:
+        raise ValueError(f"cannot parse frame name {base!r}: extension {ext or '(none)'!r} is not one of "
+                         f"{', '.join(IMAGE_EXTENSIONS)}; {_GRAMMAR}")
+    parts = stem.rsplit("_", 2)
+    if len(parts) != 3:
+        raise ValueError(f"cannot parse frame name {base!r}: it needs two underscores after the youtube id; "
+                         f"{_GRAMMAR}")
+    youtube_id, segment, frame = parts
+    for label, value in (("segment", segment), ("frame", frame)):
+        if not _DIGITS.fullmatch(value):
+            raise ValueError(f"cannot parse frame name {base!r}: {label} {value!r} is not a number; {_GRAMMAR}")
+    if not _YOUTUBE_ID.fullmatch(youtube_id):
+        raise ValueError(f"cannot parse frame name {base!r}: youtube id {youtube_id!r} is not 11 characters "
+                         f"of A-Z a-z 0-9 _ -; {_GRAMMAR}")
+    return FrameName(youtube_id, int(segment), int(frame), stem.rsplit("_", 1)[0])
+
+
+def _rgb_folder(root: Path) -> Path:
+    """``root/rgb`` if it exists, else ``root`` itself (the caller passed the ``rgb/`` folder)."""
+    if not root.exists():
+        raise FileNotFoundError(
+            f"Let's Dance frames not found: {root} does not exist. Extract them first with "
+            f"letsdance.extract_subset('{ARCHIVE_NAME}', '{root}') or build a stand-in with "
+            f"synthetic.generate_dataset('{root}').")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is a file; pass the folder that holds {RGB_DIR}/ (or the {RGB_DIR}/ "
+                                 "folder itself)")
+    return root / RGB_DIR if (root / RGB_DIR).is_dir() else root
+
+
+def _examples(items: Iterable[str]) -> str:
+    items = list(items)
+    shown = ", ".join(repr(i) for i in items[:_N_EXAMPLES])
+    return shown + (f" and {len(items) - _N_EXAMPLES} more" if len(items) > _N_EXAMPLES else "")
+
+
+def index_frames(root: str | os.PathLike) -> pd.DataFrame:
+    """One row per frame under ``root`` (the folder holding ``rgb/``, or ``rgb/``), sorted by genre, video, frame.
+
+    Columns: genre, video_id, youtube_id, segment (int), frame (int), path (absolute str).
+    Hidden files, non-images, unparseable names, unknown genre folders and genres without frames
+    are skipped with a :class:`LetsDanceWarning` each (counts and examples in the message).
+    Two files for the same frame of the same video raise ValueError.
+    """
+    rgb = _rgb_folder(Path(root)).resolve()
+    rows: list[tuple[str, str, str, int, int, str]] = []
+    skipped: dict[str, list[str]] = {}          # reason -> relative paths
+    unknown_genres: list[str] = []
+    empty_genres: list[str] = []
+
+    def skip(reason: str, rel: str) -> None:
+        skipped.setdefault(reason, []).append(rel)
+
+    with os.scandir(rgb) as top:
+        genre_entries = sorted(top, key=lambda e: e.name)
+    for genre_entry in genre_entries:
+        if genre_entry.name.startswith("."):
+            skip("hidden", genre_entry.name)
+            continue
+        if not genre_entry.is_dir():
+            skip("not inside a genre folder", genre_entry.name)
+            continue
+        genre = genre_entry.name
+        if genre not in GENRES:
+            unknown_genres.append(genre)
+            continue
+        n_before = len(rows)
+        folder = genre_entry.path + os.sep
+        with os.scandir(genre_entry.path) as files:
+            for entry in files:
+                rel = f"{genre}/{entry.name}"
+                if entry.name.startswith("."):
+                    skip("hidden", rel)
+                elif not entry.is_file():
+                    skip("not a regular file", rel)
+                elif match := _FRAME.fullmatch(entry.name):
+                    video_id, youtube_id, segment, frame = match.groups()
+                    rows.append((genre, video_id, youtube_id, int(segment), int(frame), f"{folder}{entry.name}"))
+                elif os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
+                    skip("not an image", rel)
+                else:
+                    skip("unparseable name", rel)
+        if len(rows) == n_before:
+            empty_genres.append(genre)
+
+    if skipped:
+        total = sum(len(v) for v in skipped.values())
+        detail = "; ".join(f"{len(v)} {reason} (e.g. {_examples(v)})" for reason, v in skipped.items())
+        warnings.warn(f"index_frames({str(rgb)!r}): skipped {total} file(s) that are not frames: {detail}. "
+                      f"Frames must be named {_GRAMMAR}", LetsDanceWarning, stacklevel=2)
+    if unknown_genres:
+        warnings.warn(f"index_frames({str(rgb)!r}): skipped {len(unknown_genres)} folder(s) that are not "
+                      f"Let's Dance genres: {_examples(unknown_genres)}. Known genres: {', '.join(GENRES)}; "
+                      "rename or remove the folder(s).", LetsDanceWarning, stacklevel=2)
+    if empty_genres:
+        warnings.warn(f"index_frames({str(rgb)!r}): {len(empty_genres)} genre folder(s) hold no frames: "
+                      f"{_examples(empty_genres)}.", LetsDanceWarning, stacklevel=2)
+    if not rows:
+        raise ValueError(f"no frames found under {rgb}: expected {RGB_DIR}/<genre>/<name> with <genre> one of "
+                         f"{', '.join(GENRES)} and names {_GRAMMAR}. Re-run letsdance.extract_subset(...) or "
+                         "synthetic.generate_dataset(...).")
+
+    df = pd.DataFrame(rows, columns=["genre", "video_id", "youtube_id", "segment", "frame", "path"])
+    df = df.astype({"segment": "int64", "frame": "int64"})
+    dup = df.duplicated(["genre", "video_id", "frame"], keep=False)
+    if dup.any():
+        clash = df[dup].sort_values(["genre", "video_id", "frame"])
+        shown = _examples(clash["path"].map(lambda p: os.path.relpath(p, rgb)))
+        raise ValueError(f"{int(dup.sum())} files under {rgb} share a frame number with another file of the "
+                         f"same video ({shown}); keep one file per frame and delete the others.")
+    return df.sort_values(["genre", "video_id", "frame"], kind="stable", ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# extracting a subset from the archive
+# --------------------------------------------------------------------------------------------
+
+def _validate_genres(genres: str | Iterable[str] | None) -> tuple[str, ...]:
+    if genres is None:
+        return GENRES
+    wanted = (genres,) if isinstance(genres, str) else tuple(genres)
+    unknown = [g for g in wanted if g not in GENRES]
+    if unknown or not wanted:
+        raise ValueError(f"genres={genres!r}: {'unknown genre(s) ' + _examples(unknown) if unknown else 'empty'}; "
+                         f"choose from {', '.join(GENRES)}")
+    return tuple(g for g in GENRES if g in wanted)
+
+
+def _check_member(member: tarfile.TarInfo, archive: Path, dest: Path) -> None:
+    """Raise UnsafeArchiveError for absolute or escaping paths, links and special files."""
+    name = member.name
+    problem = None
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() or PureWindowsPath(name).drive:
+        problem = "has an absolute path"
+    elif ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        problem = "has a '..' component that would escape the destination"
+    elif member.issym() or member.islnk():
+        problem = f"is a {'symbolic' if member.issym() else 'hard'} link (to {member.linkname!r})"
+    elif not (member.isfile() or member.isdir()):
+        problem = "is a device, FIFO or other special file"
+    elif hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: the stdlib's own 'data' filter rules
+        try:
+            tarfile.data_filter(member, str(dest))
+        except tarfile.FilterError as exc:
+            problem = f"is refused by tarfile's 'data' filter ({exc})"
+    if problem:
+        raise UnsafeArchiveError(
+            f"unsafe member {name!r} in {archive}: it {problem}. Extraction stopped there (nothing was "
+            f"written outside {dest}); get a clean copy of {ARCHIVE_NAME} (see {PROJECT_PAGE}).")
+
+
+def _select(member: tarfile.TarInfo, genres: tuple[str, ...], max_frames: int | None) -> tuple[str, str] | None:
+    """``(genre, file name)`` if this member is a wanted frame, else None."""
+    if not member.isfile():
+        return None
+    parts = PurePosixPath(member.name).parts
+    if len(parts) != 3 or parts[0] != RGB_DIR or parts[1] not in genres or parts[2].startswith("."):
+        return None
+    try:
+        fn = parse_frame_name(parts[2])
+    except ValueError:
+        return None
+    if max_frames is not None and fn.frame > max_frames:
+        return None
+    return parts[1], parts[2]
+
+
+def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_frames_per_video: int | None = None,
+                   genres: str | Iterable[str] | None = None, progress: bool = True) -> dict:
+    """Stream frames from ``rgb.tar.gz`` into ``dest/rgb/<genre>/<name>``, optionally only the first N per video.
+
+    ``max_frames_per_video=N`` keeps frames whose index is ``<= N``: frame numbers start at 0001, so
+    these are each video's first N frames whatever order the archive stores them in (videos with
+    gaps keep fewer). ``genres`` restricts the genres taken. The archive is read once as a stream,
+    never unpacked whole. Re-running resumes: a file already in ``dest`` with the member's size is
+    skipped. An absolute or ``..`` path, a link or a device file anywhere in the archive stops the
+    extraction with :class:`UnsafeArchiveError` (links are refused, not skipped).
+    Returns ``{"extracted", "skipped_existing", "skipped_other", "per_genre": {genre: frames kept}}``
+    and writes it to ``dest/letsdance_subset.json``.
+    """
+    archive, dest = Path(archive), Path(dest)
+    if not archive.is_file():
+        raise FileNotFoundError(f"archive {archive} not found; download it first with "
+                                f"letsdance.download(URL_or_path, '{archive}') (see {PROJECT_PAGE}).")
+    wanted = _validate_genres(genres)
+    if max_frames_per_video is not None and (isinstance(max_frames_per_video, bool)
+                                             or not isinstance(max_frames_per_video, int)
+                                             or max_frames_per_video < 1):
+        raise ValueError(f"max_frames_per_video must be a positive int or None, got {max_frames_per_video!r}")
+
+    summary = {"extracted": 0, "skipped_existing": 0, "skipped_other": 0, "per_genre": dict.fromkeys(wanted, 0)}
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        with archive.open("rb") as raw, tarfile.open(fileobj=raw, mode="r|gz") as tar, \
+                tqdm(total=archive.stat().st_size, unit="B", unit_scale=True, desc=f"extract {archive.name}",
+                     disable=not progress) as bar:
+            for member in tar:
+                bar.update(raw.tell() - bar.n)
+                _check_member(member, archive, dest)
+                selected = _select(member, wanted, max_frames_per_video)
+                if selected is None:
+                    summary["skipped_other"] += member.isfile()
+                    continue
+                genre, name = selected
+                target = dest / RGB_DIR / genre / name
+                summary["per_genre"][genre] += 1
+                if target.is_file() and target.stat().st_size == member.size:
+                    summary["skipped_existing"] += 1
+                    continue
+                source = tar.extractfile(member)
+                with atomic_path(target) as tmp, tmp.open("wb") as out:
+                    shutil.copyfileobj(source, out, _CHUNK)
+                summary["extracted"] += 1
+            bar.update(bar.total - bar.n)
+    except (tarfile.ReadError, tarfile.CompressionError, tarfile.StreamError, tarfile.HeaderError,
+            EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ValueError(
+            f"cannot read {archive}: it is truncated, corrupt, or not a gzip-compressed tar ({exc}). "
+            f"Re-download it (letsdance.download resumes and checks the SHA-256); the "
+            f"{summary['extracted'] + summary['skipped_existing']} frame(s) already in {dest} are complete "
+            "and will be skipped on the next run.") from exc
+
+    if summary["extracted"] + summary["skipped_existing"] == 0:
+        warnings.warn(f"extract_subset: no frames in {archive} matched {RGB_DIR}/<genre>/<name> for genres "
+                      f"{_examples(wanted)}; is this the Let's Dance {ARCHIVE_NAME}?", LetsDanceWarning, stacklevel=2)
+    write_json(dest / SUMMARY_NAME, {"archive": str(archive.resolve()), "max_frames_per_video": max_frames_per_video,
+                                     "genres": list(wanted), **summary})
+    return summary
+
+
+# --------------------------------------------------------------------------------------------
+# downloading, with resume and SHA-256 check
+# --------------------------------------------------------------------------------------------
+
+def sha256sum(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _record_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".sha256")
+
+
+def _read_record(record: Path) -> str:
+    text = record.read_text().split()
+    if not text or not re.fullmatch(r"[0-9a-f]{64}", text[0].lower()):
+        raise ValueError(f"{record} is not a '<sha256>  <filename>' record; delete it and re-run download(...)")
+    return text[0].lower()
+
+
+def _write_record(dest: Path, digest: str) -> None:
+    write_bytes_atomic(_record_path(dest), f"{digest}  {dest.name}\n".encode())
+
+
+def _copy_stream(source: IO[bytes], out: IO[bytes], bar: tqdm) -> int:
+    n = 0
+    for chunk in iter(lambda: source.read(_CHUNK), b""):
+        out.write(chunk)
+        bar.update(len(chunk))
+        n += len(chunk)
+    return n
+
+
+def download(url_or_path: str | os.PathLike, dest: str | os.PathLike, sha256: str | None = None,
+             progress: bool = True) -> Path:
+    """Fetch a URL (http, https, file) or copy a local file to ``dest``, resuming and checking SHA-256.
+
+    URLs stream into ``<dest>.part`` (resumed with an HTTP Range request on the next call if
+    interrupted) and are renamed to ``dest`` only once complete and, if ``sha256`` is given,
+    verified; a mismatching file is moved to ``<dest>.corrupt`` and ValueError is raised. The digest
+    is recorded in ``<dest>.sha256``; when ``dest`` and that record exist, the file is verified
+    against it and nothing is fetched. An existing ``dest`` without a record is adopted (it is
+    hashed and checked against ``sha256``). Returns ``dest``.
+    """
+    dest = Path(dest)
+    expected = sha256.strip().lower() if sha256 else None
+    if expected is not None and not re.fullmatch(r"[0-9a-f]{64}", expected):
+        raise ValueError(f"sha256={sha256!r} is not a 64-character hex digest")
+    source = os.fspath(url_or_path)
+    scheme = urllib.parse.urlparse(source).scheme.lower()
+    is_url = scheme in {"http", "https", "file"}
+    local = None if is_url else Path(source)
+    if local is not None and not local.is_file():
+        if len(scheme) > 1:
+            raise ValueError(f"unsupported URL scheme {scheme!r} in {source!r}; use http, https, file or a local path")
+        raise FileNotFoundError(f"{source} is neither an existing file nor an http/https/file URL; get "
+                                f"{ARCHIVE_NAME} via {PROJECT_PAGE} and pass its URL or local path")
+    record = _record_path(dest)
+
+    if dest.is_file():
+        recorded = _read_record(record) if record.is_file() else None
+        if recorded is not None or is_url or os.path.samefile(local, dest):
+            return _verify_existing(dest, recorded, expected)
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if local is not None:
+        with atomic_path(dest) as tmp:
+            with local.open("rb") as src, tmp.open("wb") as out, \
+                    tqdm(total=local.stat().st_size, unit="B", unit_scale=True, desc=f"copy {local.name}",
+                         disable=not progress) as bar:
+                _copy_stream(src, out, bar)
+            digest = sha256sum(tmp)
+            _check_digest(digest, expected, source, "nothing was written to " + str(dest))
+        _write_record(dest, digest)
+        return dest
+
+    part = dest.with_name(dest.name + ".part")
+    _fetch_resumable(source, part, progress)
+    digest = sha256sum(part)
+    if expected is not None and digest != expected:
+        corrupt = dest.with_name(dest.name + ".corrupt")
+        os.replace(part, corrupt)
+        _check_digest(digest, expected, source, f"the download is kept as {corrupt}, not {dest.name}")
+    os.replace(part, dest)
+    _write_record(dest, digest)
+    return dest
+
+
+def _check_digest(actual: str, expected: str | None, source: str, kept: str) -> None:
+    if expected is not None and actual != expected:
+        raise ValueError(f"SHA-256 mismatch for {source}: expected {expected}, got {actual}; {kept}. Check the "
+                         "expected digest, delete any leftover file and download again.")
+
+
+def _verify_existing(dest: Path, recorded: str | None, expected: str | None) -> Path:
+    """Check an already-present ``dest`` against its record and/or ``expected``; write the record if missing."""
+    if recorded is not None and expected is not None and recorded != expected:
+        raise ValueError(f"{dest} is recorded with SHA-256 {recorded} in {_record_path(dest)}, but {expected} was "
+                         "expected; delete both files to download again, or fix the expected digest.")
+    actual = sha256sum(dest)
+    want = recorded or expected
+    if want is not None and actual != want:
+        raise ValueError(f"{dest} is corrupt: SHA-256 {actual}, expected {want}. Delete it (and "
+                         f"{_record_path(dest).name}) and download again.")
+    if recorded is None:
+        _write_record(dest, actual)
+    return dest
+
+
+def _content_range_total(value: str | None) -> int | None:
+    match = re.fullmatch(r"bytes\s+(?:\d+-\d+|\*)/(\d+)", (value or "").strip())
+    return int(match.group(1)) if match else None
+
+
+def _fetch_resumable(url: str, part: Path, progress: bool) -> None:
+    """Stream ``url`` into ``part``, appending from its current size when the server honours Range."""
+    offset = part.stat().st_size if part.is_file() else 0
+    request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
+    written = 0
+
+    def interrupted(exc: BaseException) -> RuntimeError:
+        return RuntimeError(f"download of {url} failed after {offset + written} bytes ({exc}). The partial file "
+                            f"{part} is kept: re-run download(...) with the same arguments to resume.")
+
+    try:
+        try:
+            response = urllib.request.urlopen(request, timeout=60)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 416 or not offset:
+                raise
+            total = _content_range_total(exc.headers.get("Content-Range"))
+            exc.close()
+            if total == offset:       # the .part already holds the whole file
+                return
+            part.unlink()             # .part does not match the remote file: start over
+            return _fetch_resumable(url, part, progress)
+        with response:
+            status = getattr(response, "status", None)
+            length = response.headers.get("Content-Length")
+            length = int(length) if length and length.isdigit() else None
+            if offset and status == 206:
+                start = re.match(r"bytes\s+(\d+)-", response.headers.get("Content-Range", ""))
+                if not start or int(start.group(1)) != offset:
+                    raise urllib.error.URLError(f"server answered Range bytes={offset}- with Content-Range "
+                                                f"{response.headers.get('Content-Range')!r}")
+                mode = "ab"
+            else:                     # 200 (Range ignored) or file:// URL: restart cleanly
+                offset, mode = 0, "wb"
+            total = offset + length if length is not None else None
+            with part.open(mode) as out, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
+                                              desc=f"download {part.name[:-5]}", disable=not progress) as bar:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+                    written += len(chunk)
+                    bar.update(len(chunk))
+            if length is not None and written < length:
+                raise ConnectionError(f"connection closed after {written} of {length} bytes")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+        if isinstance(exc, urllib.error.HTTPError) and exc.code in (403, 404, 410):
+            raise RuntimeError(f"download of {url} failed: HTTP {exc.code} {exc.reason}. Check the URL on "
+                               f"{PROJECT_PAGE}.") from exc
+        raise interrupted(exc) from exc

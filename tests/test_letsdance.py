@@ -1,0 +1,447 @@
+"""Tests for choreo_utils.letsdance: every fixture is built in tmp_path, nothing touches the network."""
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import os
+import re
+import tarfile
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from choreo_utils import letsdance
+from choreo_utils.letsdance import LetsDanceWarning, UnsafeArchiveError
+
+TRICKY_IDS = ("2TU7dE_9Vi4", "-x_Y_z-12_3", "abc-def_gh_", "___________")
+
+
+# ------------------------------------------------------------------ parse_frame_name
+
+@pytest.mark.parametrize("youtube_id", TRICKY_IDS)
+def test_parse_tricky_ids(youtube_id):
+    fn = letsdance.parse_frame_name(f"{youtube_id}_341_0195.jpg")
+    assert fn == (youtube_id, 341, 195, f"{youtube_id}_341")
+    assert fn.video_id == f"{fn.youtube_id}_{fn.segment:03d}"
+
+
+def test_parse_accepts_paths_and_extensions():
+    fn = letsdance.parse_frame_name(Path("rgb/tap/2TU7dE_9Vi4_007_0001.JPEG"))
+    assert (fn.youtube_id, fn.segment, fn.frame, fn.video_id) == ("2TU7dE_9Vi4", 7, 1, "2TU7dE_9Vi4_007")
+    assert letsdance.parse_frame_name("/x/y/-x_Y_z-12_3_000_0010.png").frame == 10
+
+
+@pytest.mark.parametrize("name, why", [
+    ("2TU7dE_9Vi4_341_0195.gif", "extension"),
+    ("2TU7dE_9Vi4_341_0195", "extension"),
+    ("2TU7dE_9Vi4_34a_0195.jpg", "segment"),
+    ("2TU7dE_9Vi4_341_01x5.jpg", "frame"),
+    ("2TU7dE_9Vi4_341_.jpg", "frame"),
+    ("short_341_0195.jpg", "youtube id"),
+    ("2TU7dE_9Vi4x_341_0195.jpg", "youtube id"),
+    ("2TU7dE$9Vi4_341_0195.jpg", "youtube id"),
+    ("0195.jpg", "underscores"),
+])
+def test_parse_bad_names(name, why):
+    with pytest.raises(ValueError, match=re.escape(why)) as err:
+        letsdance.parse_frame_name(name)
+    assert name in str(err.value) and "2TU7dE_9Vi4_341_0195.jpg" in str(err.value)
+
+
+# ------------------------------------------------------------------ index_frames
+
+def _touch(path: Path, data: bytes = b"\xff\xd8jpeg") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_index_frames_sorted_numerically_and_typed(tmp_path):
+    for frame in (10, 9, 1, 2):
+        _touch(tmp_path / "rgb" / "tap" / f"-x_Y_z-12_3_002_{frame}.jpg")
+    _touch(tmp_path / "rgb" / "tap" / "2TU7dE_9Vi4_341_0195.jpg")
+    _touch(tmp_path / "rgb" / "ballet" / "abc-def_gh__001_0001.png")
+
+    df = letsdance.index_frames(tmp_path)
+    assert list(df.columns) == ["genre", "video_id", "youtube_id", "segment", "frame", "path"]
+    assert df["segment"].dtype == "int64" and df["frame"].dtype == "int64"
+    assert list(df["genre"]) == ["ballet"] + ["tap"] * 5
+    tap = df[df["video_id"] == "-x_Y_z-12_3_002"]
+    assert list(tap["frame"]) == [1, 2, 9, 10]
+    assert all(os.path.isabs(p) and os.path.isfile(p) for p in df["path"])
+    # the rgb/ folder itself is accepted too
+    pd.testing.assert_frame_equal(letsdance.index_frames(tmp_path / "rgb"), df)
+
+
+def test_index_frames_warns_about_everything_it_skips(tmp_path):
+    rgb = tmp_path / "rgb"
+    _touch(rgb / "tap" / "2TU7dE_9Vi4_341_0001.jpg")
+    _touch(rgb / "tap" / "2TU7dE_9Vi4_341_0002.jpg")
+    _touch(rgb / "tap" / ".2TU7dE_9Vi4_341_0003.jpg")      # hidden
+    _touch(rgb / "tap" / ".DS_Store")                       # hidden
+    _touch(rgb / "tap" / "notes.txt")                       # not an image
+    _touch(rgb / "tap" / "cover.jpg")                       # image, unparseable
+    _touch(rgb / "Disco" / "2TU7dE_9Vi4_341_0001.jpg")      # unknown genre
+    (rgb / "waltz").mkdir()                                  # empty genre
+
+    with pytest.warns(LetsDanceWarning) as record:
+        df = letsdance.index_frames(tmp_path)
+    assert len(df) == 2
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 3
+    skipped = next(m for m in messages if "skipped 4 file(s)" in m)
+    assert "2 hidden" in skipped and "1 not an image" in skipped and "1 unparseable name" in skipped
+    assert "tap/notes.txt" in skipped and "tap/cover.jpg" in skipped
+    assert any("1 folder(s) that are not Let's Dance genres" in m and "'Disco'" in m for m in messages)
+    assert any("1 genre folder(s) hold no frames" in m and "'waltz'" in m for m in messages)
+
+
+def test_index_frames_missing_root(tmp_path):
+    with pytest.raises(FileNotFoundError, match="extract_subset.*generate_dataset") as err:
+        letsdance.index_frames(tmp_path / "nowhere")
+    assert "nowhere" in str(err.value)
+
+
+def test_index_frames_no_frames(tmp_path):
+    (tmp_path / "rgb" / "tap").mkdir(parents=True)
+    with pytest.warns(LetsDanceWarning, match="hold no frames"), pytest.raises(ValueError, match="no frames found"):
+        letsdance.index_frames(tmp_path)
+
+
+def test_index_frames_duplicate_frame_is_an_error(tmp_path):
+    _touch(tmp_path / "rgb" / "tap" / "2TU7dE_9Vi4_341_0001.jpg")
+    _touch(tmp_path / "rgb" / "tap" / "2TU7dE_9Vi4_341_1.png")
+    with pytest.raises(ValueError, match="share a frame number") as err:
+        letsdance.index_frames(tmp_path)
+    assert "2TU7dE_9Vi4_341_1.png" in str(err.value)
+
+
+# ------------------------------------------------------------------ extract_subset
+
+def _frame_bytes(name: str) -> bytes:
+    return hashlib.sha256(name.encode()).digest() * (1 + len(name) % 5)
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes | None = None, **attrs) -> None:
+    info = tarfile.TarInfo(name)
+    for key, value in attrs.items():
+        setattr(info, key, value)
+    if data is None:
+        tar.addfile(info)
+    else:
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+#: the archive's frames, deliberately out of order (frame 10 before 2, genres interleaved)
+FRAMES = [
+    *(f"rgb/tap/-x_Y_z-12_3_002_{f:04d}.jpg" for f in (10, 3, 1, 2)),
+    *(f"rgb/ballet/2TU7dE_9Vi4_341_{f:04d}.jpg" for f in (1, 2, 3)),
+    "rgb/tap/2TU7dE_9Vi4_007_0001.jpg",
+    *(f"rgb/waltz/abc-def_gh__001_{f:04d}.jpg" for f in (2, 1)),
+]
+
+
+def _make_archive(path: Path, extra=None) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        _add(tar, "rgb", type=tarfile.DIRTYPE)
+        for name in FRAMES:
+            _add(tar, name, _frame_bytes(name))
+        _add(tar, "rgb/tap/readme.txt", b"not a frame")
+        _add(tar, "rgb/disco/2TU7dE_9Vi4_341_0001.jpg", b"unknown genre")
+        _add(tar, "other/2TU7dE_9Vi4_341_0001.jpg", b"outside rgb/")
+        if extra:
+            extra(tar)
+    return path
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_extract_everything(tmp_path):
+    archive = _make_archive(tmp_path / "rgb.tar.gz")
+    dest = tmp_path / "out"
+    summary = letsdance.extract_subset(archive, dest, progress=False)
+    assert summary["extracted"] == len(FRAMES) and summary["skipped_existing"] == 0
+    assert summary["skipped_other"] == 3
+    assert summary["per_genre"]["tap"] == 5 and summary["per_genre"]["ballet"] == 3
+    assert summary["per_genre"]["waltz"] == 2 and summary["per_genre"]["samba"] == 0
+    assert _files(dest / "rgb") == {n.removeprefix("rgb/") for n in FRAMES}
+    for name in FRAMES:
+        assert (dest / name).read_bytes() == _frame_bytes(name)
+    assert (dest / letsdance.SUMMARY_NAME).is_file()
+    df = letsdance.index_frames(dest)
+    assert len(df) == len(FRAMES)
+    assert list(df[df.video_id == "-x_Y_z-12_3_002"].frame) == [1, 2, 3, 10]
+
+
+def test_extract_max_frames_and_genres(tmp_path):
+    archive = _make_archive(tmp_path / "rgb.tar.gz")
+    dest = tmp_path / "out"
+    summary = letsdance.extract_subset(archive, dest, max_frames_per_video=2, genres=["tap", "waltz"],
+                                       progress=False)
+    assert summary["extracted"] == 5 and set(summary["per_genre"]) == {"tap", "waltz"}
+    assert _files(dest / "rgb") == {
+        "tap/-x_Y_z-12_3_002_0001.jpg", "tap/-x_Y_z-12_3_002_0002.jpg", "tap/2TU7dE_9Vi4_007_0001.jpg",
+        "waltz/abc-def_gh__001_0001.jpg", "waltz/abc-def_gh__001_0002.jpg"}
+
+
+def test_extract_validates_arguments(tmp_path):
+    archive = _make_archive(tmp_path / "rgb.tar.gz")
+    with pytest.raises(ValueError, match="unknown genre.*'Tango'.*ballet"):
+        letsdance.extract_subset(archive, tmp_path / "out", genres=["tap", "Tango"], progress=False)
+    with pytest.raises(ValueError, match="max_frames_per_video"):
+        letsdance.extract_subset(archive, tmp_path / "out", max_frames_per_video=0, progress=False)
+    with pytest.raises(FileNotFoundError, match="download"):
+        letsdance.extract_subset(tmp_path / "missing.tar.gz", tmp_path / "out", progress=False)
+
+
+def test_extract_resumes(tmp_path):
+    archive = _make_archive(tmp_path / "rgb.tar.gz")
+    dest = tmp_path / "out"
+    letsdance.extract_subset(archive, dest, progress=False)
+    again = letsdance.extract_subset(archive, dest, progress=False)
+    assert again["extracted"] == 0 and again["skipped_existing"] == len(FRAMES)
+
+    half = dest / FRAMES[0]
+    half.write_bytes(_frame_bytes(FRAMES[0])[:7])          # an interrupted, wrong-size file
+    (dest / FRAMES[1]).unlink()                             # a missing file
+    third = letsdance.extract_subset(archive, dest, progress=False)
+    assert third["extracted"] == 2 and third["skipped_existing"] == len(FRAMES) - 2
+    assert half.read_bytes() == _frame_bytes(FRAMES[0])
+    assert not [p for p in dest.rglob("*") if p.name.startswith(".")]   # no temp files left behind
+
+
+def test_extract_truncated_archive(tmp_path):
+    big = [f"rgb/tap/2TU7dE_9Vi4_341_{f:04d}.jpg" for f in range(1, 41)]
+    full = tmp_path / "full.tar.gz"
+    with tarfile.open(full, "w:gz") as tar:
+        for name in big:
+            _add(tar, name, os.urandom(4096))               # incompressible, so cutting hits frame data
+    cut = tmp_path / "rgb.tar.gz"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    dest = tmp_path / "out"
+    with pytest.raises(ValueError, match="re-download|Re-download") as err:
+        letsdance.extract_subset(cut, dest, progress=False)
+    assert str(cut) in str(err.value) and "truncated" in str(err.value)
+    written = list((dest / "rgb" / "tap").iterdir())
+    assert written and len(written) < len(big)
+    assert all(p.stat().st_size == 4096 for p in written)   # only complete files, no temp leftovers
+
+
+@pytest.mark.parametrize("content", [b"this is plain text, not gzip\n" * 10, b""])
+def test_extract_not_an_archive(tmp_path, content):
+    bogus = tmp_path / "rgb.tar.gz"
+    bogus.write_bytes(content)
+    with pytest.raises(ValueError, match="not a gzip-compressed tar") as err:
+        letsdance.extract_subset(bogus, tmp_path / "out", progress=False)
+    assert str(bogus) in str(err.value)
+
+
+def test_extract_gzip_but_not_tar(tmp_path):
+    import gzip
+    bogus = tmp_path / "rgb.tar.gz"
+    bogus.write_bytes(gzip.compress(os.urandom(3000)))
+    with pytest.raises(ValueError, match="Re-download"):
+        letsdance.extract_subset(bogus, tmp_path / "out", progress=False)
+
+
+@pytest.mark.parametrize("evil, why", [
+    (lambda t: _add(t, "rgb/tap/../../../evil.jpg", b"x"), "'..'"),
+    (lambda t: _add(t, "../evil.jpg", b"x"), "'..'"),
+    (lambda t: _add(t, "/tmp/evil_abs_letsdance.jpg", b"x"), "absolute"),
+    (lambda t: _add(t, "rgb/tap/2TU7dE_9Vi4_341_0099.jpg", type=tarfile.SYMTYPE, linkname="/etc/passwd"),
+     "symbolic link"),
+    (lambda t: _add(t, "rgb/tap/2TU7dE_9Vi4_341_0098.jpg", type=tarfile.LNKTYPE, linkname=FRAMES[0]),
+     "hard link"),
+    (lambda t: _add(t, "rgb/tap/dev", type=tarfile.CHRTYPE), "device"),
+])
+def test_extract_refuses_unsafe_members(tmp_path, evil, why):
+    work = tmp_path / "work"
+    work.mkdir()
+    archive = _make_archive(work / "rgb.tar.gz", extra=evil)
+    dest = work / "a" / "b" / "out"
+    before = _files(tmp_path)
+    with pytest.raises(UnsafeArchiveError, match=re.escape(why)) as err:
+        letsdance.extract_subset(archive, dest, progress=False)
+    assert "unsafe member" in str(err.value) and str(archive) in str(err.value)
+    assert not Path("/tmp/evil_abs_letsdance.jpg").exists()
+    outside = {f for f in _files(tmp_path) - before if not f.startswith("work/a/b/out/")}
+    assert outside == set()
+
+
+# ------------------------------------------------------------------ download
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_sha256sum(tmp_path):
+    data = os.urandom(3 << 20)
+    path = _touch(tmp_path / "blob", data)
+    assert letsdance.sha256sum(path) == _sha(data)
+
+
+def test_download_local_path(tmp_path):
+    data = os.urandom(10_000)
+    src = _touch(tmp_path / "src" / "rgb.tar.gz", data)
+    dest = tmp_path / "data" / "rgb.tar.gz"
+    assert letsdance.download(src, dest, sha256=_sha(data), progress=False) == dest
+    assert dest.read_bytes() == data
+    assert (tmp_path / "data" / "rgb.tar.gz.sha256").read_text() == f"{_sha(data)}  rgb.tar.gz\n"
+    # dest is its own source: nothing copied, record verified
+    assert letsdance.download(dest, dest, progress=False) == dest
+    # corrupting the file is caught by the record
+    dest.write_bytes(data[:-1] + b"!")
+    with pytest.raises(ValueError, match="corrupt"):
+        letsdance.download(src, dest, progress=False)
+
+
+def test_download_file_url_and_record_check(tmp_path):
+    data = os.urandom(50_000)
+    src = _touch(tmp_path / "src.bin", data)
+    dest = tmp_path / "dl" / "rgb.tar.gz"
+    letsdance.download(src.as_uri(), dest, progress=False)
+    assert dest.read_bytes() == data
+    assert (dest.parent / "rgb.tar.gz.sha256").read_text().split()[0] == _sha(data)
+    assert not (dest.parent / "rgb.tar.gz.part").exists()
+    # a second call verifies and returns without fetching (the source is gone)
+    src.unlink()
+    assert letsdance.download(src.as_uri(), dest, sha256=_sha(data), progress=False) == dest
+    with pytest.raises(ValueError, match="recorded with SHA-256"):
+        letsdance.download(src.as_uri(), dest, sha256="0" * 64, progress=False)
+
+
+def test_download_mismatch_leaves_no_file_at_dest(tmp_path):
+    data = os.urandom(5_000)
+    src = _touch(tmp_path / "src.bin", data)
+    for i, source in enumerate((src.as_uri(), src)):
+        dest = tmp_path / f"dl{i}" / "rgb.tar.gz"
+        with pytest.raises(ValueError, match=f"expected {'0' * 64}, got {_sha(data)}"):
+            letsdance.download(source, dest, sha256="0" * 64, progress=False)
+        assert not dest.exists() and not (dest.parent / "rgb.tar.gz.sha256").exists()
+        assert not (dest.parent / "rgb.tar.gz.part").exists()
+
+
+def test_download_bad_arguments(tmp_path):
+    with pytest.raises(FileNotFoundError, match="neither an existing file"):
+        letsdance.download(tmp_path / "nope.tar.gz", tmp_path / "d", progress=False)
+    with pytest.raises(ValueError, match="unsupported URL scheme"):
+        letsdance.download("ftp://example.invalid/rgb.tar.gz", tmp_path / "d", progress=False)
+    with pytest.raises(ValueError, match="64-character"):
+        letsdance.download(tmp_path / "nope", tmp_path / "d", sha256="abc", progress=False)
+
+
+class _RangeHandler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.payload``; honours ``Range: bytes=N-`` unless ``server.ignore_range``;
+    sends only ``server.cut_after`` body bytes (then hangs up) when that is set."""
+
+    timeout = 5
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def do_GET(self):
+        srv = self.server
+        srv.ranges.append(self.headers.get("Range"))
+        data, start = srv.payload, 0
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        if match and not srv.ignore_range:
+            start = int(match.group(1))
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if srv.cut_after is not None:
+            body = body[: srv.cut_after]
+            self.close_connection = True
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def http_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
+    server.daemon_threads = True
+    server.payload, server.ignore_range, server.cut_after, server.ranges = b"", False, None, []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_download_http_resumes_from_part(http_server, tmp_path):
+    data = os.urandom(200_000)
+    http_server.payload = data
+    url = f"http://127.0.0.1:{http_server.server_address[1]}/rgb.tar.gz"
+    dest = tmp_path / "rgb.tar.gz"
+    part = tmp_path / "rgb.tar.gz.part"
+
+    http_server.cut_after = 70_000                       # the connection drops mid-way
+    with pytest.raises(RuntimeError, match="is kept: re-run download") as err:
+        letsdance.download(url, dest, sha256=_sha(data), progress=False)
+    assert str(part) in str(err.value)
+    assert part.stat().st_size == 70_000 and not dest.exists()
+
+    http_server.cut_after = None
+    assert letsdance.download(url, dest, sha256=_sha(data), progress=False) == dest
+    assert http_server.ranges == [None, "bytes=70000-"]
+    assert dest.read_bytes() == data and not part.exists()
+    assert (tmp_path / "rgb.tar.gz.sha256").read_text() == f"{_sha(data)}  rgb.tar.gz\n"
+
+
+def test_download_http_server_ignoring_range_restarts(http_server, tmp_path):
+    data = os.urandom(100_000)
+    http_server.payload, http_server.ignore_range = data, True
+    url = f"http://127.0.0.1:{http_server.server_address[1]}/rgb.tar.gz"
+    dest = tmp_path / "rgb.tar.gz"
+    _touch(tmp_path / "rgb.tar.gz.part", b"stale bytes from another file")
+    letsdance.download(url, dest, progress=False)
+    assert http_server.ranges == ["bytes=29-"]
+    assert dest.read_bytes() == data
+
+
+def test_download_http_complete_part_and_bad_hash(http_server, tmp_path):
+    data = os.urandom(30_000)
+    http_server.payload = data
+    url = f"http://127.0.0.1:{http_server.server_address[1]}/rgb.tar.gz"
+    dest = tmp_path / "rgb.tar.gz"
+    _touch(tmp_path / "rgb.tar.gz.part", data)           # interrupted just before the rename
+    with pytest.raises(ValueError, match="SHA-256 mismatch") as err:
+        letsdance.download(url, dest, sha256="f" * 64, progress=False)   # server answers 416
+    assert "rgb.tar.gz.corrupt" in str(err.value)
+    assert not dest.exists() and (tmp_path / "rgb.tar.gz.corrupt").read_bytes() == data
+
+
+def test_download_network_error_keeps_part(http_server, tmp_path):
+    url = f"http://127.0.0.1:{http_server.server_address[1]}/missing"
+    http_server.shutdown()
+    http_server.server_close()
+    with pytest.raises(RuntimeError, match="re-run download"):
+        letsdance.download(url, tmp_path / "x.bin", progress=False)
+
+
+def test_download_adopts_existing_dest_without_record(tmp_path):
+    data = os.urandom(1_000)
+    dest = _touch(tmp_path / "rgb.tar.gz", data)          # e.g. copied in by hand
+    url = (tmp_path / "does-not-exist").as_uri()           # never fetched
+    with pytest.raises(ValueError, match="corrupt"):
+        letsdance.download(url, dest, sha256="0" * 64, progress=False)
+    assert letsdance.download(url, dest, sha256=_sha(data), progress=False) == dest
+    assert (tmp_path / "rgb.tar.gz.sha256").read_text().split()[0] == _sha(data)
