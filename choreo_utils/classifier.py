@@ -1,0 +1,195 @@
+"""The paper's BiLSTM genre classifier over clips of per-frame features, its baselines and evaluation.
+
+Architecture (paper, Table I/II): BatchNormalization → Bidirectional(LSTM) → Dropout → Dense → Dense →
+Dense(16, linear) → softmax, trained with categorical cross-entropy and Adam on one-hot labels.
+Evaluation is at clip level and at video level (clip probabilities averaged per video), always on a
+split grouped by YouTube id.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from choreo_utils.config import GENRES
+
+#: The paper's two configurations. Table I is untuned; Table II is what its Hyperband search found.
+PRESETS: dict[str, dict[str, Any]] = {
+    "table1": {"lstm_units": 64, "dropout": 0.2, "dense1": 32, "dense2": 16, "activation": "relu",
+               "learning_rate": 1e-3, "epochs": 20, "batch_size": 128},
+    "table2": {"lstm_units": 448, "dropout": 0.2, "dense1": 320, "dense2": 160, "activation": "tanh",
+               "learning_rate": 1e-4, "epochs": 20, "batch_size": 128},
+}
+_MODEL_KEYS = ("lstm_units", "dropout", "dense1", "dense2", "activation", "learning_rate")
+
+
+def _units(value: Any, name: str) -> int:
+    """Keras 3 rejects float units (the original ``Dense(fc_units/2)``): insist on whole numbers."""
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number of units, got {value} (use // for halving)")
+    value = int(value)
+    if value < 1:
+        raise ValueError(f"{name} must be ≥ 1, got {value}")
+    return value
+
+
+def model_kwargs(preset_or_params: str | dict[str, Any]) -> dict[str, Any]:
+    """The model-building subset of a preset name or a parameter dict."""
+    params = PRESETS[preset_or_params] if isinstance(preset_or_params, str) else preset_or_params
+    return {k: params[k] for k in _MODEL_KEYS if k in params}
+
+
+def build_classifier(clip_len: int, feature_dim: int, n_classes: int = len(GENRES), lstm_units: int = 64,
+                     dropout: float = 0.2, dense1: int = 32, dense2: int = 16, activation: str = "relu",
+                     learning_rate: float = 1e-3, temporal: bool = True, name: str | None = None):
+    """The paper's classifier; ``temporal=False`` swaps the BiLSTM for a mean over frames (order-blind baseline)."""
+    import keras  # noqa: PLC0415
+    from keras import layers  # noqa: PLC0415
+
+    lstm_units, dense1, dense2 = (_units(lstm_units, "lstm_units"), _units(dense1, "dense1"),
+                                  _units(dense2, "dense2"))
+    inputs = keras.Input((int(clip_len), int(feature_dim)), name="clip_features")
+    x = layers.BatchNormalization(name="bn")(inputs)
+    if temporal:
+        x = layers.Bidirectional(layers.LSTM(lstm_units), name="bilstm")(x)
+    else:
+        x = layers.GlobalAveragePooling1D(name="mean_over_frames")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Dense(dense1, activation=activation, name="dense1")(x)
+    x = layers.Dense(dense2, activation=activation, name="dense2")(x)
+    x = layers.Dense(n_classes, name="logits")(x)            # linear
+    outputs = layers.Softmax(name="softmax")(x)
+    model = keras.Model(inputs, outputs, name=name or ("bilstm_classifier" if temporal else "mean_pool_baseline"))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def one_hot(labels: Sequence[int], n_classes: int = len(GENRES)) -> np.ndarray:
+    """One-hot rows (float32) for integer labels."""
+    labels = np.asarray(labels, dtype=int)
+    out = np.zeros((len(labels), n_classes), np.float32)
+    out[np.arange(len(labels)), labels] = 1.0
+    return out
+
+
+def shuffle_frames(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Permute the frames inside every clip independently (destroys temporal order, keeps content)."""
+    rng = np.random.default_rng(seed)
+    order = np.argsort(rng.random(x.shape[:2]), axis=1)
+    return np.take_along_axis(x, order[..., None], axis=1)
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """A trained model, its per-epoch history and the wall time it took."""
+
+    model: Any
+    history: dict[str, list[float]]
+    seconds: float
+
+
+def train(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray | None = None,
+          y_val: np.ndarray | None = None, epochs: int = 20, batch_size: int = 128, seed: int = 0,
+          verbose: int = 0, callbacks: Sequence[Any] = ()) -> TrainResult:
+    """Fit with one-hot targets (``y_*`` are integer labels); validation data are *grouped* training videos."""
+    import keras  # noqa: PLC0415
+
+    keras.utils.set_random_seed(seed)
+    n_classes = model.output_shape[-1]
+    val = (x_val, one_hot(y_val, n_classes)) if x_val is not None and len(x_val) else None
+    start = time.perf_counter()
+    hist = model.fit(x_train, one_hot(y_train, n_classes), validation_data=val, epochs=epochs,
+                     batch_size=batch_size, shuffle=True, verbose=verbose, callbacks=list(callbacks))
+    return TrainResult(model, {k: [float(v) for v in vals] for k, vals in hist.history.items()},
+                       time.perf_counter() - start)
+
+
+def predict_proba(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities (n, classes) for clips ``x``."""
+    if len(x) == 0:
+        return np.zeros((0, model.output_shape[-1]), np.float32)
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+
+
+def video_probabilities(probs: np.ndarray, video_ids: Sequence[str]) -> pd.DataFrame:
+    """Average clip probabilities per video (rows: videos, columns: classes)."""
+    frame = pd.DataFrame(probs)
+    frame["video_id"] = np.asarray(video_ids)
+    return frame.groupby("video_id", sort=True).mean()
+
+
+def _log_loss(probs: np.ndarray, labels: np.ndarray) -> float:
+    from sklearn.metrics import log_loss  # noqa: PLC0415
+
+    probs = np.clip(probs, 1e-7, 1.0)
+    return float(log_loss(labels, probs / probs.sum(1, keepdims=True), labels=np.arange(probs.shape[1])))
+
+
+def evaluate(model, x: np.ndarray, labels: Sequence[int], video_ids: Sequence[str]) -> dict[str, Any]:
+    """Clip- and video-level accuracy and cross-entropy on ``x``; video level averages clip probabilities."""
+    labels = np.asarray(labels, dtype=int)
+    if len(labels) == 0:
+        raise ValueError("no clips to evaluate: the split is empty — check the split or the clip length")
+    probs = predict_proba(model, x)
+    vp = video_probabilities(probs, video_ids)
+    vlabels = pd.Series(labels, index=np.asarray(video_ids)).groupby(level=0).first().loc[vp.index].to_numpy()
+    return {
+        "clip_accuracy": float((probs.argmax(1) == labels).mean()), "clip_loss": _log_loss(probs, labels),
+        "video_accuracy": float((vp.to_numpy().argmax(1) == vlabels).mean()),
+        "video_loss": _log_loss(vp.to_numpy(), vlabels), "n_clips": int(len(labels)), "n_videos": int(len(vp)),
+        "clip_probs": probs, "video_probs": vp, "video_labels": vlabels,
+    }
+
+
+def per_class_report(result: dict[str, Any], level: str = "video") -> pd.DataFrame:
+    """Precision/recall/F1/support per genre (scikit-learn), at ``"video"`` or ``"clip"`` level."""
+    from sklearn.metrics import precision_recall_fscore_support  # noqa: PLC0415
+
+    if level == "video":
+        y_true, y_pred = result["video_labels"], result["video_probs"].to_numpy().argmax(1)
+    else:
+        y_true, y_pred = result["clip_labels"], result["clip_probs"].argmax(1)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=np.arange(len(GENRES)), zero_division=0)
+    return pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=list(GENRES))
+
+
+def check_split_classes(split_clips: pd.DataFrame, split: str = "test") -> list[str]:
+    """Genres with no clips in ``split`` (warned about: their recall is undefined)."""
+    present = set(split_clips.loc[split_clips["split"] == split, "genre"])
+    return [g for g in GENRES if g not in present]
+
+
+def classify_video(path, extractor, model, clip_len: int = 30, stride: int | None = None,
+                   batch_size: int = 64) -> pd.DataFrame:
+    """Genre probabilities for a video file or frame folder: slide clips, extract features, average.
+
+    Returns one row per clip (start frame, probabilities) plus a final ``"video"`` row with the mean.
+    """
+    from choreo_utils.video import read_video  # noqa: PLC0415
+
+    stride = stride or clip_len
+    frames = read_video(path, size=extractor.image_size)
+    expected = model.input_shape[1:]
+    if expected[0] != clip_len or expected[1] != extractor.dim:
+        raise ValueError(f"the model expects clips of {expected[0]} frames × {expected[1]} features, but "
+                         f"clip_len={clip_len} and the extractor gives {extractor.dim}: use the same clip length and "
+                         "backbone the model was trained with")
+    if len(frames) < clip_len:
+        raise ValueError(f"{path} has {len(frames)} frames, fewer than one clip of {clip_len}: use a longer video "
+                         f"or a model trained on shorter clips")
+    feats = np.concatenate([extractor(_pad(frames[i:i + batch_size], batch_size))[:len(frames[i:i + batch_size])]
+                            for i in range(0, len(frames), batch_size)])
+    starts = list(range(0, len(frames) - clip_len + 1, stride))
+    clips = np.stack([feats[s:s + clip_len] for s in starts])
+    probs = predict_proba(model, clips)
+    table = pd.DataFrame(probs, columns=list(GENRES)[:probs.shape[1]], index=[f"frames {s}–{s + clip_len - 1}" for s in starts])
+    table.loc["video"] = table.mean()
+    return table
+
+
+def _pad(x: np.ndarray, n: int) -> np.ndarray:
+    return x if len(x) == n else np.concatenate([x, np.zeros((n - len(x), *x.shape[1:]), x.dtype)])

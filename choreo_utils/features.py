@@ -1,0 +1,383 @@
+"""Per-frame features from a pretrained CNN backbone: batched, compiled, cached on disk, resumable.
+
+The paper turns every frame into InceptionV3's 2048-d average-pooled vector (ImageNet weights,
+``include_top=False``). Here that is :func:`build_extractor` + :func:`extract_features`:
+
+* frames are decoded and resized in a background thread pool while the model computes;
+* the model runs as a compiled graph (``tf.function``) on fixed-size batches — never one ``predict``
+  call per frame, which costs ~35 ms of overhead each;
+* features are stored as float16 in a memory-mapped ``.npy`` under ``artifacts/features/<key>/``, where
+  the key names everything that produced them (dataset fingerprint, backbone, image size, weights, BatchNorm
+  re-estimation), so a stale cache is never reused; an interrupted run resumes at the first unfinished video.
+
+Offline, ImageNet weights cannot be downloaded. :func:`build_extractor` then says so and names the two ways
+out; with ``weights=None`` (opt-in) the backbone is randomly initialised and its BatchNorm statistics must be
+re-estimated on training frames (:func:`reestimate_batchnorm`) — every output is labelled
+"random-init backbone (offline stand-in)".
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import socket
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from choreo_utils import config
+from choreo_utils.io_utils import write_json
+
+CACHE_VERSION = 2
+OFFLINE_LABEL = "random-init backbone (offline stand-in)"
+
+#: name → (keras.applications constructor, preprocess module, feature dim, default size, weights file name)
+BACKBONES: dict[str, dict[str, Any]] = {
+    "inception_v3": {"ctor": "InceptionV3", "module": "inception_v3", "dim": 2048, "min_size": 75,
+                     "weights_file": "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"},
+    "mobilenet_v3_small": {"ctor": "MobileNetV3Small", "module": "mobilenet_v3", "dim": 576, "min_size": 32,
+                           "weights_file": "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"},
+    "efficientnet_b0": {"ctor": "EfficientNetB0", "module": "efficientnet", "dim": 1280, "min_size": 32,
+                        "weights_file": "efficientnetb0_notop.h5"},
+}
+
+
+class WeightsUnavailableError(RuntimeError):
+    """ImageNet weights could not be loaded (offline and not cached)."""
+
+
+@dataclasses.dataclass
+class Extractor:
+    """A backbone ready to turn uint8 RGB frames into pooled feature vectors."""
+
+    backbone: str
+    image_size: tuple[int, int]
+    weights: str                     # "imagenet", a file path, or "none"
+    model: Any
+    preprocess: Callable[[Any], Any]
+    dim: int
+    bn_reestimated: str | None = None   # fingerprint of the frames used to re-estimate BatchNorm, if any
+    _compiled: Any = dataclasses.field(default=None, repr=False)
+
+    @property
+    def offline(self) -> bool:
+        """True for a randomly initialised backbone (no pretrained weights)."""
+        return self.weights == "none"
+
+    @property
+    def label(self) -> str:
+        """Human-readable description, used in every plot and table made from these features."""
+        h, w = self.image_size
+        if self.offline:
+            bn = ", BatchNorm re-estimated" if self.bn_reestimated else ", BatchNorm NOT re-estimated"
+            return f"{self.backbone} @ {h}×{w} — {OFFLINE_LABEL}{bn}"
+        return f"{self.backbone} @ {h}×{w} — {self.weights} weights"
+
+    def cache_fields(self) -> dict[str, Any]:
+        """Everything about the extractor that changes the features (part of the cache key)."""
+        return {"backbone": self.backbone, "image_size": list(self.image_size), "weights": self.weights,
+                "bn_reestimated": self.bn_reestimated}
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        """Features (N, dim) float32 for uint8 RGB frames (N, H, W, 3) already at ``image_size``."""
+        import tensorflow as tf  # noqa: PLC0415
+
+        if self._compiled is None:
+            model, preprocess = self.model, self.preprocess
+
+            @tf.function(reduce_retracing=True)
+            def run(x):
+                return model(preprocess(tf.cast(x, tf.float32)), training=False)
+
+            self._compiled = run
+        return self._compiled(frames).numpy()
+
+
+def _size(image_size: int | Sequence[int]) -> tuple[int, int]:
+    if isinstance(image_size, (int, np.integer)):
+        return int(image_size), int(image_size)
+    h, w = image_size
+    return int(h), int(w)
+
+
+def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[int] = 299,
+                    weights: str | os.PathLike | None = "imagenet", download_timeout: float = 20.0) -> Extractor:
+    """Build a headless backbone with average pooling (InceptionV3: 2048-d) and its own preprocessing.
+
+    ``weights`` is ``"imagenet"`` (downloaded once into the Keras cache, ``~/.keras/models``), a local
+    ``.h5``/``.weights.h5`` file for this backbone, or ``None`` for a random-init offline stand-in.
+    """
+    import keras  # noqa: PLC0415
+
+    if backbone not in BACKBONES:
+        raise ValueError(f"unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}")
+    spec = BACKBONES[backbone]
+    h, w = _size(image_size)
+    if min(h, w) < spec["min_size"]:
+        raise ValueError(f"{backbone} needs frames of at least {spec['min_size']}×{spec['min_size']} px, got {h}×{w}")
+    ctor = getattr(keras.applications, spec["ctor"])
+    module = getattr(keras.applications, spec["module"])
+    kwargs = dict(include_top=False, pooling="avg", input_shape=(h, w, 3))
+    if backbone == "mobilenet_v3_small":
+        kwargs["include_preprocessing"] = True
+
+    if weights is None or str(weights).lower() == "none":
+        model = ctor(weights=None, **kwargs)
+        label = "none"
+    elif str(weights) == "imagenet":
+        cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / spec["weights_file"]
+        old_timeout = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(download_timeout)
+        try:
+            model = ctor(weights="imagenet", **kwargs)
+        except Exception as exc:  # noqa: BLE001 - keras raises several kinds here (URLError, OSError, Exception)
+            raise WeightsUnavailableError(
+                f"could not load ImageNet weights for {backbone}: {type(exc).__name__}: {exc}\n"
+                f"Offline? Two ways out:\n"
+                f"  1. put the weights file at {cached} (copy it from a machine with internet), or pass its path: "
+                f"build_extractor({backbone!r}, weights='path/to/{spec['weights_file']}');\n"
+                f"  2. opt into a random-init backbone: build_extractor({backbone!r}, weights=None) and re-estimate "
+                f"its BatchNorm statistics on training frames (features.reestimate_batchnorm) — results are then "
+                f"labelled '{OFFLINE_LABEL}'.") from exc
+        finally:
+            socket.setdefaulttimeout(old_timeout)
+        label = "imagenet"
+    else:
+        path = Path(weights)
+        if not path.is_file():
+            raise FileNotFoundError(f"weights file {path} does not exist (expected {spec['weights_file']} for {backbone})")
+        model = ctor(weights=None, **kwargs)
+        try:
+            model.load_weights(str(path))
+        except Exception as exc:  # noqa: BLE001
+            raise ValueError(f"weights file {path} does not match backbone {backbone} "
+                             f"(expected something like {spec['weights_file']}, include_top=False): {exc}") from exc
+        label = str(path.resolve())
+    model.trainable = False
+    return Extractor(backbone=backbone, image_size=(h, w), weights=label, model=model,
+                     preprocess=module.preprocess_input, dim=spec["dim"])
+
+
+# ------------------------------------------------------------------------------------------------
+# BatchNorm re-estimation (needed for weights=None)
+# ------------------------------------------------------------------------------------------------
+def reestimate_batchnorm(extractor: Extractor, frames: np.ndarray, batch_size: int = 128,
+                         fingerprint: str | None = None) -> Extractor:
+    """Replace every BatchNorm layer's moving mean/variance by statistics measured on ``frames``.
+
+    A randomly initialised network has moving mean 0 / variance 1 in every BatchNorm layer, which are wrong
+    for real activations: pooled features shrink to ~1e-4 and carry no usable signal. Running the frames in
+    training mode with a cumulative-average momentum sets each layer's statistics to the average batch
+    statistics of its actual inputs. Use *training* frames only. Returns the same extractor, marked.
+    """
+    import keras  # noqa: PLC0415
+
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[1:3] != extractor.image_size:
+        raise ValueError(f"expected frames (N, {extractor.image_size[0]}, {extractor.image_size[1]}, 3), "
+                         f"got {frames.shape}; resize them with video.resize_frames first")
+    bns = [layer for layer in extractor.model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not bns:
+        raise ValueError(f"{extractor.backbone} has no BatchNormalization layers to re-estimate")
+    old = [layer.momentum for layer in bns]
+    batches = [frames[i:i + batch_size] for i in range(0, len(frames), batch_size)]
+    extractor.model.trainable = True      # a frozen BatchNorm layer ignores training=True in Keras 3
+    try:
+        for k, batch in enumerate(batches):
+            for layer in bns:
+                layer.momentum = k / (k + 1)       # cumulative average over batches
+            x = extractor.preprocess(batch.astype("float32"))
+            extractor.model(x, training=True)
+    finally:
+        extractor.model.trainable = False
+        for layer, m in zip(bns, old):
+            layer.momentum = m
+    extractor._compiled = None
+    if fingerprint is None:
+        fingerprint = hashlib.sha256(frames.tobytes()).hexdigest()[:16]
+    extractor.bn_reestimated = f"{len(frames)} frames {fingerprint}"
+    return extractor
+
+
+# ------------------------------------------------------------------------------------------------
+# Frame loading
+# ------------------------------------------------------------------------------------------------
+def _load_batch(paths: Sequence[str], size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+    """Decode and resize a batch of frames; a frame that fails to decode is zero-filled and reported."""
+    import cv2  # noqa: PLC0415
+
+    h, w = size
+    out = np.zeros((len(paths), h, w, 3), np.uint8)
+    bad = []
+    for i, p in enumerate(paths):
+        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        if img is None:
+            bad.append(str(p))
+            continue
+        if img.shape[:2] != (h, w):
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+        out[i] = img[..., ::-1]
+    return out, bad
+
+
+def sample_frames(index: pd.DataFrame, size: Sequence[int], n: int = 512, seed: int = 0) -> np.ndarray:
+    """``n`` frames drawn at random from ``index`` (pass the *training* rows), resized to ``size``."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(index), size=min(n, len(index)), replace=False)
+    frames, bad = _load_batch(index["path"].iloc[np.sort(rows)].tolist(), _size(size))
+    if bad:
+        raise ValueError(f"{len(bad)} sampled frames could not be decoded, e.g. {bad[0]}: re-extract or regenerate them")
+    return frames
+
+
+# ------------------------------------------------------------------------------------------------
+# Cache
+# ------------------------------------------------------------------------------------------------
+def dataset_fingerprint(index: pd.DataFrame) -> str:
+    """Hash of every frame's path, size and modification time (changes whenever the data changes)."""
+    h = hashlib.sha256()
+    for p in index["path"]:
+        st = os.stat(p)
+        h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:20]
+
+
+def cache_key(index: pd.DataFrame, extractor: Extractor) -> dict[str, Any]:
+    """The fields that name a feature cache."""
+    return {"version": CACHE_VERSION, "dataset": dataset_fingerprint(index), "frames": len(index),
+            "dtype": "float16", **extractor.cache_fields()}
+
+
+def cache_dir_for(key: dict[str, Any], root: str | os.PathLike | None = None) -> Path:
+    """``artifacts/features/<backbone>-<h>x<w>-<hash>``."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    h, w = key["image_size"]
+    base = Path(root) if root else config.artifacts_dir() / "features"
+    return base / f"{key['backbone']}-{h}x{w}-{'random' if key['weights'] == 'none' else 'pretrained'}-{digest}"
+
+
+@dataclasses.dataclass
+class FeatureSet:
+    """Features in frame-index order (memory-mapped float16) plus where they came from."""
+
+    features: np.ndarray
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """The extractor label recorded with the cache."""
+        return self.meta["label"]
+
+    def clips(self, clip_table: pd.DataFrame, dtype=np.float32) -> np.ndarray:
+        """Stack clip windows (n_clips, clip_len, dim) from the per-frame features."""
+        if len(clip_table) == 0:
+            return np.zeros((0, 0, self.features.shape[1]), dtype)
+        lens = clip_table["clip_len"].unique()
+        if len(lens) != 1:
+            raise ValueError(f"clips have mixed lengths {sorted(lens)}; use one clip length per array")
+        rows = clip_table["row"].to_numpy()
+        if rows.max() + lens[0] > len(self.features):
+            raise ValueError(f"clip rows run past the feature cache ({len(self.features)} frames): the clip table was "
+                             "made from a different frame index than these features — rebuild one of them")
+        idx = rows[:, None] + np.arange(lens[0])[None, :]
+        return np.asarray(self.features[idx], dtype=dtype)
+
+
+def extract_features(index: pd.DataFrame, extractor: Extractor, cache_root: str | os.PathLike | None = None,
+                     batch_size: int = 64, workers: int = 2, progress: bool = True,
+                     flush_every: int = 20) -> FeatureSet:
+    """Features for every frame of ``index`` (in index order), from the cache when it matches.
+
+    Resumable: finished videos are recorded in ``progress.json`` after their rows are flushed to disk; a
+    re-run skips them. The cache is complete only once ``meta.json`` exists.
+    """
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    if extractor.offline and not extractor.bn_reestimated:
+        warnings.warn("extracting with a random-init backbone whose BatchNorm statistics were not re-estimated: "
+                      "features will be tiny and near-useless; call features.reestimate_batchnorm first",
+                      stacklevel=2)
+    key = cache_key(index, extractor)
+    folder = cache_dir_for(key, cache_root)
+    feats_path, meta_path, prog_path = folder / "features.npy", folder / "meta.json", folder / "progress.json"
+    if meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("key") == key:
+            return FeatureSet(np.load(feats_path, mmap_mode="r"), feats_path, meta)
+        shutil.rmtree(folder)   # pragma: no cover - a hash collision; never reuse a mismatched cache
+
+    folder.mkdir(parents=True, exist_ok=True)
+    done_videos: set[str] = set()
+    if feats_path.is_file() and prog_path.is_file():
+        prog = json.loads(prog_path.read_text())
+        if prog.get("key") == key:
+            done_videos = set(prog["done"])
+            store = np.load(feats_path, mmap_mode="r+")
+        else:
+            done_videos = set()
+    if not done_videos:
+        store = np.lib.format.open_memmap(feats_path, mode="w+", dtype=np.float16, shape=(len(index), extractor.dim))
+
+    videos = index["video_id"].to_numpy()
+    todo = np.flatnonzero(~np.isin(videos, list(done_videos))) if done_videos else np.arange(len(index))
+    # last row of each video, to know when a video is complete
+    last_row = pd.Series(np.arange(len(index))).groupby(videos).max().to_dict()
+    paths = index["path"].to_numpy()
+    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+    bad_frames: list[str] = []
+    start = time.perf_counter()
+
+    def load(rows: np.ndarray):
+        return _load_batch(paths[rows].tolist(), extractor.image_size)
+
+    bar = tqdm(total=len(todo), desc=f"features ({extractor.backbone})", unit="frame", disable=not progress,
+               initial=0)
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        pending = [pool.submit(load, b) for b in batches[:2]]
+        for k, rows in enumerate(batches):
+            frames, bad = pending.pop(0).result()
+            if k + 2 < len(batches):
+                pending.append(pool.submit(load, batches[k + 2]))
+            bad_frames.extend(bad)
+            n = len(frames)
+            if n < batch_size:       # pad to a fixed batch shape: one compiled graph for every batch
+                frames = np.concatenate([frames, np.zeros((batch_size - n, *frames.shape[1:]), np.uint8)])
+            store[rows] = extractor(frames)[:n].astype(np.float16)
+            bar.update(n)
+            finished = [v for v in set(videos[rows]) if last_row[v] <= rows[-1]]
+            done_videos.update(finished)
+            if (k + 1) % flush_every == 0 or k == len(batches) - 1:
+                store.flush()
+                write_json(prog_path, {"key": key, "done": sorted(done_videos)})
+    bar.close()
+    seconds = time.perf_counter() - start
+    if bad_frames:
+        warnings.warn(f"{len(bad_frames)} frames could not be decoded and were zero-filled "
+                      f"(e.g. {bad_frames[:3]}); check or re-extract those files", stacklevel=2)
+    store.flush()
+    del store
+    meta = {"key": key, "label": extractor.label, "frames": len(index), "dim": extractor.dim,
+            "seconds": round(seconds, 2), "frames_per_second": round(len(todo) / max(seconds, 1e-9), 1),
+            "bad_frames": bad_frames[:100], "n_bad_frames": len(bad_frames)}
+    write_json(meta_path, meta)
+    prog_path.unlink(missing_ok=True)
+    return FeatureSet(np.load(feats_path, mmap_mode="r"), feats_path, meta)
+
+
+def iter_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    """Yield consecutive slices of ``x`` of at most ``batch_size`` rows."""
+    for i in range(0, len(x), batch_size):
+        yield x[i:i + batch_size]
+
+
+def cache_size_bytes(feature_set: FeatureSet) -> int:
+    """Bytes used on disk by a feature cache folder."""
+    return sum(p.stat().st_size for p in feature_set.path.parent.iterdir() if p.is_file())

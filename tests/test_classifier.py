@@ -1,0 +1,87 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from choreo_utils import classifier as C
+
+
+def _lstm_params(units: int, dim: int) -> int:
+    return 4 * (units * (dim + units) + units)
+
+
+@pytest.mark.parametrize("preset", ["table1", "table2"])
+def test_paper_architecture_and_parameter_count(preset):
+    p = C.PRESETS[preset]
+    dim, clip = 2048, 30
+    model = C.build_classifier(clip, dim, **C.model_kwargs(preset))
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["InputLayer", "BatchNormalization", "Bidirectional", "Dropout", "Dense", "Dense", "Dense", "Softmax"]
+    assert model.get_layer("logits").get_config()["activation"] == "linear"
+    assert model.get_layer("dense1").get_config()["activation"] == p["activation"]
+    u, d1, d2 = p["lstm_units"], p["dense1"], p["dense2"]
+    expected = (4 * dim + 2 * _lstm_params(u, dim) + (2 * u * d1 + d1) + (d1 * d2 + d2) + (d2 * 16 + 16))
+    assert model.count_params() == expected
+    assert model.output_shape == (None, 16)
+    assert model.loss == "categorical_crossentropy"
+
+
+def test_float_units_rejected_and_integral_floats_accepted():
+    with pytest.raises(ValueError, match="whole number"):
+        C.build_classifier(10, 8, dense2=320 / 3)
+    model = C.build_classifier(10, 8, dense1=64, dense2=64 / 2)
+    assert model.get_layer("dense2").units == 32
+
+
+def test_mean_pool_baseline_ignores_order():
+    model = C.build_classifier(6, 4, temporal=False, lstm_units=8, dense1=8, dense2=8)
+    x = np.random.default_rng(0).normal(size=(5, 6, 4)).astype("float32")
+    a = model.predict(x, verbose=0)
+    b = model.predict(C.shuffle_frames(x, seed=3), verbose=0)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert "bilstm" not in [layer.name for layer in model.layers]
+
+
+def test_shuffle_frames_permutes_within_clips_only():
+    x = np.arange(2 * 5 * 3).reshape(2, 5, 3)
+    s = C.shuffle_frames(x, seed=1)
+    assert not np.array_equal(s, x)
+    for i in range(2):
+        assert sorted(map(tuple, s[i])) == sorted(map(tuple, x[i]))
+
+
+def test_video_level_averages_clip_probabilities():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+    vp = C.video_probabilities(probs, ["b", "a", "a", "b"])
+    assert list(vp.index) == ["a", "b"]
+    np.testing.assert_allclose(vp.loc["a"], [0.25, 0.75])
+    np.testing.assert_allclose(vp.loc["b"], [0.75, 0.25])
+
+
+def test_training_learns_a_temporal_task_the_baseline_cannot():
+    """Class 0 ramps up over time, class 1 ramps down: same frames, only the order differs."""
+    rng = np.random.default_rng(0)
+    n, t, d = 200, 8, 4
+    ramp = np.linspace(-1, 1, t)[None, :, None] * np.ones((n, t, d))
+    y = rng.integers(0, 2, n)
+    x = np.where(y[:, None, None] == 0, ramp, ramp[:, ::-1]) + rng.normal(0, 0.1, (n, t, d))
+    x = x.astype("float32")
+    vids = [f"v{i // 2}" for i in range(n)]
+    kw = dict(n_classes=2, lstm_units=8, dense1=8, dense2=4, learning_rate=1e-2)
+    lstm = C.train(C.build_classifier(t, d, **kw), x[:150], y[:150], epochs=15, batch_size=32, seed=0)
+    mean = C.train(C.build_classifier(t, d, temporal=False, **kw), x[:150], y[:150], epochs=15, batch_size=32, seed=0)
+    acc_lstm = C.evaluate(lstm.model, x[150:], y[150:], vids[150:])["clip_accuracy"]
+    acc_mean = C.evaluate(mean.model, x[150:], y[150:], vids[150:])["clip_accuracy"]
+    assert acc_lstm > 0.9 and acc_mean < 0.7
+    assert len(lstm.history["loss"]) == 15
+
+
+def test_evaluate_empty_split_is_a_clear_error():
+    model = C.build_classifier(4, 3, n_classes=2, lstm_units=2, dense1=2, dense2=2)
+    with pytest.raises(ValueError, match="no clips"):
+        C.evaluate(model, np.zeros((0, 4, 3), "float32"), [], [])
+
+
+def test_missing_test_classes_are_reported():
+    split = pd.DataFrame({"genre": ["tap", "waltz", "tap"], "split": ["test", "train", "train"]})
+    missing = C.check_split_classes(split)
+    assert "waltz" in missing and "tap" not in missing and len(missing) == 15
