@@ -37,3 +37,17 @@ lab: $(STAMP)  ## open JupyterLab in the project environment
 
 clean-smoke:
 	rm -rf artifacts/smoke
+
+# Distributed keras-tuner search on this machine: a chief (this process) and $(WORKERS) worker processes
+# talking gRPC on 127.0.0.1 (KERASTUNER_TUNER_ID / KERASTUNER_ORACLE_IP / KERASTUNER_ORACLE_PORT). Features
+# come from $(TUNE_PARAMS) once, saved as an .npz the workers load. TUNE_ARGS defaults to a reduced search
+# (LSTM/dense ≤ 128, max_epochs 9: 23 trials, 75 epochs); TUNE_ARGS=--overwrite runs the paper's (≤ 512 units,
+# 30 trials, 120 epochs: hours on a CPU); drop --overwrite to resume an interrupted search. Across machines:
+# `$(BIN)/python -m choreo_utils.tuning --help` (chief / worker subcommands, --directory on a shared disk).
+TUNE_PARAMS ?= params/default.yaml
+TUNE_DATA   ?= artifacts/tuning/$(basename $(notdir $(TUNE_PARAMS))).npz
+WORKERS     ?= 2
+TUNE_ARGS   ?= --tuner hyperband --max-epochs 9 --factor 3 --units 32 128 32 --dense 32 128 32 --overwrite
+tune-distributed: $(STAMP)  ## distributed Hyperband: a chief + $(WORKERS) workers on 127.0.0.1 (see TUNE_ARGS)
+	$(BIN)/python -m choreo_utils.tuning export --params $(TUNE_PARAMS) --out $(TUNE_DATA)
+	$(BIN)/python -m choreo_utils.tuning launch --data $(TUNE_DATA) --workers $(WORKERS) $(TUNE_ARGS)

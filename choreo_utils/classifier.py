@@ -193,3 +193,34 @@ def classify_video(path, extractor, model, clip_len: int = 30, stride: int | Non
 
 def _pad(x: np.ndarray, n: int) -> np.ndarray:
     return x if len(x) == n else np.concatenate([x, np.zeros((n - len(x), *x.shape[1:]), x.dtype)])
+
+
+Split = tuple  # (X, labels, video_ids)
+
+
+def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
+                 temporal: bool = True, shuffle: bool = False, seed: int = 0, epochs: int | None = None,
+                 verbose: int = 0) -> dict[str, Any]:
+    """Build, train and evaluate one variant on (X, labels, video_ids) splits; ``shuffle`` permutes frames.
+
+    Returns the model, its history, training seconds, and evaluations on the train and test splits.
+    """
+    p = PRESETS[params] if isinstance(params, str) else params
+    prep = (lambda x, k: shuffle_frames(x, seed + k)) if shuffle else (lambda x, k: x)
+    (xtr, ytr, vtr), (xte, yte, vte) = train_split, test_split
+    xva, yva = (prep(val_split[0], 1), val_split[1]) if val_split is not None else (None, None)
+    model = build_classifier(xtr.shape[1], xtr.shape[2], temporal=temporal, **model_kwargs(p))
+    result = train(model, prep(xtr, 0), ytr, xva, yva, epochs=epochs or p.get("epochs", 20),
+                   batch_size=p.get("batch_size", 128), seed=seed, verbose=verbose)
+    return {"model": model, "history": result.history, "seconds": result.seconds,
+            "train": evaluate(model, prep(xtr, 0), ytr, vtr), "test": evaluate(model, prep(xte, 2), yte, vte)}
+
+
+def summary_row(run: dict[str, Any]) -> dict[str, float]:
+    """Train/test accuracy and loss (clip and video level) of a ``fit_evaluate`` run, for results tables."""
+    out = {}
+    for split in ("train", "test"):
+        for k in ("clip_accuracy", "clip_loss", "video_accuracy", "video_loss", "n_clips", "n_videos"):
+            out[f"{split}_{k}"] = run[split][k]
+    out["seconds"] = run["seconds"]
+    return out

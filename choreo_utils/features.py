@@ -63,6 +63,7 @@ class Extractor:
     model: Any
     preprocess: Callable[[Any], Any]
     dim: int
+    layer: str | None = None            # pooled intermediate block (None: the backbone's last block)
     bn_reestimated: str | None = None   # fingerprint of the frames used to re-estimate BatchNorm, if any
     _compiled: Any = dataclasses.field(default=None, repr=False)
 
@@ -75,15 +76,16 @@ class Extractor:
     def label(self) -> str:
         """Human-readable description, used in every plot and table made from these features."""
         h, w = self.image_size
+        name = f"{self.backbone}[{self.layer}]" if self.layer else self.backbone
         if self.offline:
             bn = ", BatchNorm re-estimated" if self.bn_reestimated else ", BatchNorm NOT re-estimated"
-            return f"{self.backbone} @ {h}×{w} — {OFFLINE_LABEL}{bn}"
-        return f"{self.backbone} @ {h}×{w} — {self.weights} weights"
+            return f"{name} @ {h}×{w}, {self.dim}-d — {OFFLINE_LABEL}{bn}"
+        return f"{name} @ {h}×{w}, {self.dim}-d — {self.weights} weights"
 
     def cache_fields(self) -> dict[str, Any]:
         """Everything about the extractor that changes the features (part of the cache key)."""
-        return {"backbone": self.backbone, "image_size": list(self.image_size), "weights": self.weights,
-                "bn_reestimated": self.bn_reestimated}
+        return {"backbone": self.backbone, "layer": self.layer, "image_size": list(self.image_size),
+                "weights": self.weights, "bn_reestimated": self.bn_reestimated}
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """Features (N, dim) float32 for uint8 RGB frames (N, H, W, 3) already at ``image_size``."""
@@ -108,7 +110,8 @@ def _size(image_size: int | Sequence[int]) -> tuple[int, int]:
 
 
 def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[int] = 299,
-                    weights: str | os.PathLike | None = "imagenet", download_timeout: float = 20.0) -> Extractor:
+                    weights: str | os.PathLike | None = "imagenet", layer: str | None = None,
+                    download_timeout: float = 20.0) -> Extractor:
     """Build a headless backbone with average pooling (InceptionV3: 2048-d) and its own preprocessing.
 
     ``weights`` is ``"imagenet"`` (downloaded once into the Keras cache, ``~/.keras/models``), a local
@@ -160,9 +163,19 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
             raise ValueError(f"weights file {path} does not match backbone {backbone} "
                              f"(expected something like {spec['weights_file']}, include_top=False): {exc}") from exc
         label = str(path.resolve())
+    dim = spec["dim"]
+    if layer:   # pool an intermediate block instead of the last one
+        try:
+            out = model.get_layer(layer).output
+        except ValueError:
+            blocks = [lay.name for lay in model.layers if lay.name.startswith(("mixed", "block", "expanded_conv"))]
+            raise ValueError(f"{backbone} has no layer {layer!r}; candidates: {', '.join(blocks[:20])}") from None
+        model = keras.Model(model.input, keras.layers.GlobalAveragePooling2D(name=f"{layer}_avg_pool")(out),
+                            name=f"{backbone}_{layer}")
+        dim = int(out.shape[-1])
     model.trainable = False
     return Extractor(backbone=backbone, image_size=(h, w), weights=label, model=model,
-                     preprocess=module.preprocess_input, dim=spec["dim"])
+                     preprocess=module.preprocess_input, dim=dim, layer=layer)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -260,7 +273,8 @@ def cache_dir_for(key: dict[str, Any], root: str | os.PathLike | None = None) ->
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     h, w = key["image_size"]
     base = Path(root) if root else config.artifacts_dir() / "features"
-    return base / f"{key['backbone']}-{h}x{w}-{'random' if key['weights'] == 'none' else 'pretrained'}-{digest}"
+    name = key["backbone"] + (f"-{key['layer']}" if key.get("layer") else "")
+    return base / f"{name}-{h}x{w}-{'random' if key['weights'] == 'none' else 'pretrained'}-{digest}"
 
 
 @dataclasses.dataclass
@@ -381,3 +395,80 @@ def iter_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
 def cache_size_bytes(feature_set: FeatureSet) -> int:
     """Bytes used on disk by a feature cache folder."""
     return sum(p.stat().st_size for p in feature_set.path.parent.iterdir() if p.is_file())
+
+
+# ------------------------------------------------------------------------------------------------
+# Measuring: FLOPs, GEMM speed, throughput, smoothness
+# ------------------------------------------------------------------------------------------------
+def count_flops(extractor: Extractor) -> float:
+    """Exact float operations for one frame, counted by TensorFlow's profiler on the frozen graph."""
+    import tensorflow as tf  # noqa: PLC0415
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2  # noqa: PLC0415
+
+    h, w = extractor.image_size
+    model = extractor.model
+    fn = tf.function(lambda x: model(x, training=False))
+    frozen = convert_variables_to_constants_v2(fn.get_concrete_function(tf.TensorSpec([1, h, w, 3], tf.float32)))
+    opts = tf.compat.v1.profiler.ProfileOptionBuilder(tf.compat.v1.profiler.ProfileOptionBuilder.float_operation())
+    opts = opts.with_empty_output().build()
+    info = tf.compat.v1.profiler.profile(graph=frozen.graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op",
+                                         options=opts)
+    return float(info.total_float_ops)
+
+
+def gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """This machine's float32 matrix-multiply speed right now (GFLOP/s, best of ``repeats``), via TensorFlow."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    mm = tf.function(lambda x, y: tf.matmul(x, y))
+    mm(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        mm(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def throughput(extractor: Extractor, frames: np.ndarray, batch_size: int = 64, per_frame_predict: bool = False,
+               min_seconds: float = 3.0) -> float:
+    """Frames/s on in-memory frames: our compiled batched call, or (``per_frame_predict``) the original
+    one-``model.predict``-per-frame loop. Warm-up excluded; repeats until ``min_seconds`` have passed."""
+    x = np.asarray(frames)
+    if per_frame_predict:
+        model, pre = extractor.model, extractor.preprocess
+        model.predict(pre(x[:1].astype("float32")), verbose=0)
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < min_seconds or n < 3:
+            model.predict(pre(x[n % len(x)][None].astype("float32")), verbose=0)
+            n += 1
+        return n / (time.perf_counter() - start)
+    batch = np.resize(x, (batch_size, *x.shape[1:]))
+    extractor(batch)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < min_seconds or n < 2 * batch_size:
+        extractor(batch)
+        n += batch_size
+    return n / (time.perf_counter() - start)
+
+
+def temporal_smoothness(feats_per_video: Sequence[np.ndarray]) -> dict[str, float]:
+    """How much features of consecutive frames resemble each other, compared with frames of other videos.
+
+    Returns mean cosine similarity of *centred* features between consecutive frames and between first
+    frames of different videos. A backbone that can "see" motion needs the first clearly above the second.
+    """
+    allf = np.concatenate(feats_per_video)
+    mu = allf.mean(0)
+    cen = [f - mu for f in feats_per_video]
+
+    def cos(a, b):
+        return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-12)
+
+    consecutive = float(np.mean([cos(f[:-1], f[1:]).mean() for f in cen]))
+    firsts = np.stack([f[0] for f in cen])
+    sims = cos(firsts[:, None], firsts[None, :])
+    across = float(sims[np.triu_indices(len(firsts), 1)].mean())
+    return {"consecutive_frames": consecutive, "different_videos": across}

@@ -26,6 +26,7 @@ import os
 import shutil
 import string
 import tempfile
+import warnings
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -37,7 +38,7 @@ import numpy as np
 from choreo_utils.config import GENRES, genre_index
 
 #: Bumped whenever the rendering changes, so cached data and features are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MANIFEST = "synthetic.json"
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
 
@@ -60,18 +61,18 @@ FAMILIES: dict[str, dict[str, tuple[int, int, int]]] = {
 GENRE_STYLE: dict[str, tuple[str, str, bool]] = {
     "ballet": ("theatre", "pirouettes: whole-body turns, arms overhead, one leg in retiré", False),
     "break": ("street", "on the floor: body horizontal, legs windmilling", False),
-    "cha": ("latin red", "fast hip sway (2.6 Hz) with a triple step, arms bent", False),
+    "cha": ("latin red", "rumba's sway and arm sweep at double speed (2.8 Hz)", False),
     "flamenco": ("theatre", "arms curved overhead, fast alternating stamps (3.2 Hz)", False),
     "foxtrot": ("ballroom gold", "couple in closed hold travelling smoothly, no rotation", True),
     "jive": ("street", "couple apart, fast kicks (3.2 Hz) and bounce", True),
     "latin": ("latin orange", "wide arms, figure-of-eight hip sway (1.8 Hz)", False),
     "pasodoble": ("barn", "couple marching, lead's arm raised like a cape, leaning back", True),
-    "quickstep": ("ballroom blue", "couple in hold travelling fast with hops (2.8 Hz)", True),
-    "rumba": ("latin red", "slow hip sway (1.3 Hz) with one arm sweeping", False),
+    "quickstep": ("ballroom blue", "tango played backwards: sharp extension, slow return (1.6 Hz)", True),
+    "rumba": ("latin red", "slow hip sway (1.3 Hz) with a triple step and one arm sweeping", False),
     "samba": ("latin orange", "strong bounce (2.4 Hz), alternating arms", False),
     "square": ("barn", "a dancer walking around a square path", False),
     "swing": ("pastel", "couple orbiting each other, joined hands, bounce", True),
-    "tango": ("ballroom blue", "couple in hold, staccato steps with sudden stops", True),
+    "tango": ("ballroom blue", "couple in hold: slow stalking extension, sharp snap back (1.6 Hz)", True),
     "tap": ("pastel", "upright, arms down, fast small steps (4 Hz)", False),
     "waltz": ("ballroom gold", "couple in hold rotating while rising and falling in 3/4", True),
 }
@@ -98,11 +99,6 @@ def _pose(**kw: float) -> dict[str, float]:
     pose = dict(_BASE_POSE)
     pose.update(kw)
     return pose
-
-
-def _smoothstep(x: float) -> float:
-    x = x - math.floor(x)
-    return x * x * (3 - 2 * x)
 
 
 # Each program maps (t seconds, tempo Hz, per-video phase) → list of (pose, role) for the figures.
@@ -136,21 +132,21 @@ def _break(t, f, p):
                    kn_l=0.2, kn_r=0.2, sh_l=1.6, el_l=1.2, sh_r=0.5, el_r=0.3), "lead")]
 
 
-def _sway(t, f, p, triple: bool, sweep: bool):
+def _sway(t, f, p):
+    """Hip sway with a triple step and one arm sweeping. Rumba and cha-cha share it exactly, at two tempos:
+    the same poses in the same proportions, so only the speed of the motion tells them apart."""
     ph = 2 * math.pi * f * t + p
-    dx = 0.08 * math.sin(ph) + (0.03 * math.sin(3 * ph) if triple else 0.0)
-    sh_r = 1.3 + 0.9 * math.sin(ph) if sweep else 0.7
-    return [(_pose(dx=dx, lean=0.16 * math.sin(ph), sh_l=1.35, el_l=1.0, sh_r=sh_r, el_r=0.9 if not sweep else 0.2,
-                   hip_l=0.12 + 0.25 * _pos(ph), hip_r=0.12 + 0.25 * _pos(ph + math.pi),
-                   kn_l=-0.3 * _pos(ph), kn_r=-0.3 * _pos(ph + math.pi)), "lead")]
+    return [(_pose(dx=0.08 * math.sin(ph) + 0.03 * math.sin(3 * ph), lean=0.16 * math.sin(ph), sh_l=1.35, el_l=1.0,
+                   sh_r=1.3 + 0.9 * math.sin(ph), el_r=0.3, hip_l=0.12 + 0.3 * _pos(ph), hip_r=0.12 + 0.3 * _pos(ph + math.pi),
+                   kn_l=-0.4 * _pos(ph), kn_r=-0.4 * _pos(ph + math.pi)), "lead")]
 
 
 def _cha(t, f, p):
-    return _sway(t, f, p, triple=True, sweep=False)
+    return _sway(t, f, p)
 
 
 def _rumba(t, f, p):
-    return _sway(t, f, p, triple=False, sweep=True)
+    return _sway(t, f, p)
 
 
 def _flamenco(t, f, p):
@@ -187,21 +183,28 @@ def _waltz(t, f, p):
     return _couple(t, travel, lead, follow, gap=0.15, orbit=spin)
 
 
-def _quickstep(t, f, p):
-    ph = 2 * math.pi * f * t + p
-    hop = -0.07 * abs(math.sin(ph))
-    travel = 0.32 * math.sin(2 * math.pi * 0.35 * t + p)
-    return _couple(t, travel, _hold(ph, dy=hop, hip_l=0.5 * _pos(ph)), _hold(ph + math.pi, dy=hop))
+def _glide_and_snap(u: float) -> dict:
+    """A couple's figure as a function of u in [0, 1): travel, a leg extension and a lean all grow with u."""
+    lead = _hold(0.0, hip_l=0.1 + 0.7 * u, kn_l=-0.2 * u, lean=0.25 * u - 0.1, sh_r=1.45 + 0.5 * u)
+    follow = _hold(math.pi, hip_r=0.1 + 0.7 * u, kn_r=-0.2 * u, lean=0.1 - 0.25 * u, sh_l=1.2 + 0.5 * u)
+    return _couple(0.0, -0.18 + 0.36 * u, lead, follow, gap=0.15)
+
+
+def _sawtooth(t: float, f: float, p: float) -> float:
+    """Rises slowly over 80% of each beat, then snaps back in the last 20%."""
+    x = (f * t + p / (2 * math.pi)) % 1.0
+    return x / 0.8 if x < 0.8 else (1.0 - x) / 0.2
 
 
 def _tango(t, f, p):
-    beat = f * t + p / (2 * math.pi)
-    step = math.floor(beat) + _smoothstep(beat) ** 4   # long hold, then a sharp step
-    travel = 0.3 * math.sin(0.9 * step)
-    snap = 0.35 if int(math.floor(beat)) % 2 else -0.35
-    lead = _hold(0.0, hip_l=0.55 * (1 - _smoothstep(beat)), lean=0.1, turn=snap)
-    follow = _hold(math.pi, hip_r=0.55 * (1 - _smoothstep(beat)), lean=-0.15, turn=-snap)
-    return _couple(t, travel, lead, follow, gap=0.15)
+    # a slow, stalking extension, then a sharp snap back
+    return _glide_and_snap(_sawtooth(t, f, p))
+
+
+def _quickstep(t, f, p):
+    # tango's movement played backwards: a sharp extension, then a slow return. Same poses, same proportions;
+    # only the order of the frames tells the two apart.
+    return _glide_and_snap(_sawtooth(-t, f, p))
 
 
 def _jive(t, f, p):
@@ -271,10 +274,10 @@ def _tap(t, f, p):
 #: genre → (motion program, tempo in Hz). Tempos are ≥ 1.3 Hz so one 30-frame clip at 25 fps
 #: holds at least one and a half cycles: motion must be identifiable inside a single clip.
 PROGRAMS: dict[str, tuple[Program, float]] = {
-    "ballet": (_ballet, 1.5), "break": (_break, 1.6), "cha": (_cha, 2.6), "flamenco": (_flamenco, 3.2),
+    "ballet": (_ballet, 1.5), "break": (_break, 1.6), "cha": (_cha, 2.8), "flamenco": (_flamenco, 3.2),
     "foxtrot": (_foxtrot, 1.6), "jive": (_jive, 3.2), "latin": (_latin, 1.8), "pasodoble": (_pasodoble, 2.0),
-    "quickstep": (_quickstep, 2.8), "rumba": (_rumba, 1.3), "samba": (_samba, 2.4), "square": (_square, 2.0),
-    "swing": (_swing, 2.2), "tango": (_tango, 1.5), "tap": (_tap, 4.0), "waltz": (_waltz, 1.5),
+    "quickstep": (_quickstep, 1.6), "rumba": (_rumba, 1.3), "samba": (_samba, 2.4), "square": (_square, 2.0),
+    "swing": (_swing, 2.2), "tango": (_tango, 1.6), "tap": (_tap, 4.0), "waltz": (_waltz, 1.5),
 }
 
 
@@ -508,7 +511,12 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
         old = json.loads(manifest_path.read_text())
         if all(old.get(k) == v for k, v in manifest.items()):
             return root
-        if not overwrite:
+        same_args = all(old.get(k) == v for k, v in manifest.items() if k != "version")
+        if same_args and old.get("generator") == manifest["generator"]:
+            # our own output from an older generator: a stale cache, regenerated in place
+            warnings.warn(f"{root} was made by synthetic generator version {old.get('version')}; "
+                          f"regenerating it with version {GENERATOR_VERSION}", stacklevel=2)
+        elif not overwrite:
             changed = sorted(k for k in manifest if old.get(k) != manifest[k])
             raise FileExistsError(
                 f"{root} already holds a synthetic dataset made with different settings ({', '.join(changed)}). "

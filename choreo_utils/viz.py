@@ -105,3 +105,126 @@ def save_gif(frames: np.ndarray, name_or_path: str | os.PathLike, fps: float = 1
     with atomic_path(path) as tmp:
         iio.imwrite(tmp, frames, extension=".gif", duration=1000 / fps, loop=loop)
     return path
+
+
+# ------------------------------------------------------------------------- hyperparameter search (nb 04)
+_TUNER_NAMES = {"hyperband": "Hyperband", "random": "RandomSearch"}
+
+
+def plot_tuner_comparison(progress: pd.DataFrame, budget_epochs: float | None = None,
+                          ylabel: str = "best val accuracy so far", title: str | None = None) -> plt.Figure:
+    """The paper's Fig 3: best-so-far score against cumulative epochs (left) and wall time (right).
+
+    One step line per tuner (colour) and seed (line style). ``progress`` needs columns tuner, seed,
+    cum_epochs, wall_seconds, best_so_far — ``tuning.Comparison.progress`` has them. ``budget_epochs`` marks
+    the shared epoch budget on the left panel.
+    """
+    need = {"tuner", "seed", "cum_epochs", "wall_seconds", "best_so_far"}
+    if not need <= set(progress.columns):
+        raise ValueError(f"progress table lacks {sorted(need - set(progress.columns))}; use tuning.Comparison.progress")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    tuners = list(dict.fromkeys(progress["tuner"]))
+    styles = ["-", "--", ":", "-."]
+    for ax, x, xlabel in zip(axes, ("cum_epochs", "wall_seconds"),
+                             ("cumulative training epochs", "wall-clock time since the search started (s)")):
+        for (tuner, seed), run in progress.groupby(["tuner", "seed"], sort=False):
+            run = run.dropna(subset=["best_so_far"])
+            seeds = sorted(progress.loc[progress["tuner"] == tuner, "seed"].unique())
+            ax.step(run[x], run["best_so_far"], where="post", color=f"C{tuners.index(tuner)}",
+                    ls=styles[seeds.index(seed) % len(styles)], marker="o", ms=2.5, lw=1.3, alpha=0.85,
+                    label=f"{_TUNER_NAMES.get(tuner, tuner)}, seed {seed}")
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    if budget_epochs:
+        axes[0].axvline(budget_epochs, color="grey", lw=0.8, ls=":")
+        axes[0].annotate("epoch budget", (budget_epochs, 0.02), xycoords=("data", "axes fraction"), fontsize=7,
+                         ha="right", rotation=90, color="grey")
+    axes[0].set_ylabel(ylabel)
+    axes[1].legend(fontsize=7, loc="lower right", ncol=2 if progress.groupby(["tuner", "seed"]).ngroups > 6 else 1)
+    fig.suptitle(title or "Hyperband vs random search at the same epoch budget")
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------------------
+# Classifier plots (notebooks 02–03)
+# ------------------------------------------------------------------------------------------------
+def plot_history(history: dict, title: str) -> plt.Figure:
+    """Accuracy and loss per epoch, train vs validation (the paper's Fig 2 / Fig 4)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    for ax, key in zip(axes, ("accuracy", "loss")):
+        epochs = np.arange(1, len(history[key]) + 1)
+        ax.plot(epochs, history[key], "o-", ms=3, label="train")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], "s-", ms=3, label="validation (grouped train videos)")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylim(0, 1.02)
+    axes[0].legend(loc="lower right", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(y_true, y_pred, labels: Sequence[str], title: str) -> plt.Figure:
+    """Row-normalised confusion matrix (scikit-learn) with counts in the cells."""
+    from sklearn.metrics import confusion_matrix  # noqa: PLC0415
+
+    cm = confusion_matrix(y_true, y_pred, labels=np.arange(len(labels)))
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    for i, j in zip(*np.nonzero(cm)):
+        ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7, color="white" if norm[i, j] > 0.6 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_projection(points: np.ndarray, labels: Sequence[str], title: str, markers: Sequence[str] | None = None) -> plt.Figure:
+    """2-D scatter coloured by label (e.g. PCA of clip-mean features coloured by genre)."""
+    labels = np.asarray(labels)
+    names = sorted(set(labels))
+    cmap = plt.get_cmap("tab20", len(names))
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    for k, name in enumerate(names):
+        sel = labels == name
+        ax.scatter(points[sel, 0], points[sel, 1], s=12, color=cmap(k), label=name, alpha=0.8,
+                   marker=markers[k % len(markers)] if markers else "o")
+    ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def bar_probabilities(probs: pd.Series, title: str, top: int = 16) -> plt.Figure:
+    """Horizontal bars of class probabilities, largest on top."""
+    s = probs.sort_values().tail(top)
+    fig, ax = plt.subplots(figsize=(5, 0.25 * len(s) + 1))
+    ax.barh(s.index, s.values, color=["tab:gray"] * (len(s) - 1) + ["tab:green"])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def bar_compare(table: pd.DataFrame, title: str, ylabel: str = "accuracy", ylim=(0, 1), chance: float | None = None) -> plt.Figure:
+    """Grouped bars: one group per row of ``table``, one bar per column."""
+    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(table)), 3.4))
+    table.plot.bar(ax=ax, width=0.8, rot=0)
+    if chance is not None:
+        ax.axhline(chance, color="k", ls=":", lw=1, label=f"chance ({chance:.1%})")
+    ax.set_ylim(*ylim)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig

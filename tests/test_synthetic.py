@@ -146,3 +146,14 @@ def test_describe_and_video_specs(tiny_dataset):
     assert len(specs) == 32 and set(specs.genre) == set(GENRES)
     with pytest.raises(FileNotFoundError):
         synthetic.video_specs(tiny_dataset / "nope")
+
+
+def test_older_generator_version_is_regenerated_with_a_warning(tmp_path):
+    kwargs = dict(videos_per_genre=1, frames_per_video=2, size=(40, 60), seed=1, progress=False, workers=1)
+    root = synthetic.generate_dataset(tmp_path, **kwargs)
+    manifest = json.loads((root / "synthetic.json").read_text())
+    manifest["version"] = synthetic.GENERATOR_VERSION - 1
+    (root / "synthetic.json").write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match="regenerating"):
+        synthetic.generate_dataset(tmp_path, **kwargs)
+    assert json.loads((root / "synthetic.json").read_text())["version"] == synthetic.GENERATOR_VERSION

@@ -1,0 +1,79 @@
+"""The shared path from notebook parameters to training arrays, so notebooks 03 and 04 can run on their own.
+
+frame index (``datasets``) → clips (``clips.make_clips``) → grouped train/val/test split → backbone with
+BatchNorm re-estimated on *training* frames when offline → cached per-frame features → clip arrays.
+Each step is cached or deterministic, so calling this from several notebooks costs little after the first.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from choreo_utils import clips, datasets, features
+
+
+@dataclasses.dataclass
+class ClipData:
+    """Clip feature arrays for each split, their labels and videos, and where the features came from."""
+
+    table: pd.DataFrame                 # one row per clip, with a ``split`` column (train/val/test)
+    feature_set: features.FeatureSet
+    extractor_label: str
+    index: pd.DataFrame
+
+    def arrays(self, split: str, table: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(X, labels, video_ids) for one split of ``table`` (default: this object's grouped split)."""
+        t = self.table if table is None else table
+        rows = t[t["split"] == split]
+        return self.feature_set.clips(rows), rows["label"].to_numpy(), rows["video_id"].to_numpy()
+
+    def counts(self) -> dict[str, Any]:
+        """Clips and videos per split (for honest reporting)."""
+        g = self.table.groupby("split")
+        return {f"{s}_clips": int(n) for s, n in g.size().items()} | \
+               {f"{s}_videos": int(n) for s, n in g["video_id"].nunique().items()}
+
+
+def build_extractor_for(index_train: pd.DataFrame, backbone: str, image_size, weights, seed: int = 0,
+                        bn_frames: int = 512, layer: str | None = None) -> features.Extractor:
+    """Build the backbone; with ``weights=None`` re-estimate BatchNorm on frames of the training videos."""
+    ex = features.build_extractor(backbone, image_size, weights=None if weights in (None, "none") else weights,
+                                  layer=layer)
+    if ex.offline:
+        frames = features.sample_frames(index_train, ex.image_size, n=bn_frames, seed=seed)
+        features.reestimate_batchnorm(ex, frames, fingerprint=features.dataset_fingerprint(index_train)[:12]
+                                      + f"-n{bn_frames}-s{seed}")
+    return ex
+
+
+def clip_data(data_source: str = "synthetic", *, videos_per_genre: int = 24, frames_per_video: int = 64,
+              frame_size=(96, 144), seed: int = 0, clip_len: int = 30, train_stride: int | None = None,
+              test_ratio: float = 1 / 11, val_ratio: float = 0.1, backbone: str = "inception_v3",
+              image_size=(75, 112), weights: str | None = None, letsdance_archive: str | None = None,
+              letsdance_root: str | None = None, max_frames_per_video: int | None = None,
+              layer: str | None = None, progress: bool = True, batch_size: int = 64) -> ClipData:
+    """Everything notebooks 03/04 need: grouped train/val/test clips and their cached features.
+
+    ``train_stride`` < ``clip_len`` adds overlapping clips inside the *training* split only (more training
+    windows; test clips stay non-overlapping, as in the paper).
+    """
+    index = datasets.load_frame_index(data_source, videos_per_genre=videos_per_genre,
+                                      frames_per_video=frames_per_video, size=tuple(frame_size), seed=seed,
+                                      letsdance_archive=letsdance_archive, letsdance_root=letsdance_root,
+                                      max_frames_per_video=max_frames_per_video, progress=progress)
+    table = clips.make_clips(index, clip_len=clip_len)
+    table = clips.grouped_split(table, test_ratio=test_ratio, seed=seed)
+    table = clips.validation_split(table, val_ratio=val_ratio, seed=seed)
+    if train_stride and train_stride < clip_len:
+        dense = clips.make_clips(index, clip_len=clip_len, stride=train_stride)
+        split_of = table.drop_duplicates("video_id").set_index("video_id")["split"]
+        dense["split"] = dense["video_id"].map(split_of)
+        table = pd.concat([dense[dense["split"] == "train"], table[table["split"] != "train"]], ignore_index=True)
+    train_videos = set(table.loc[table["split"] == "train", "video_id"])
+    ex = build_extractor_for(index[index["video_id"].isin(train_videos)], backbone, image_size, weights, seed=seed,
+                             layer=layer)
+    fs = features.extract_features(index, ex, progress=progress, batch_size=batch_size)
+    return ClipData(table=table, feature_set=fs, extractor_label=fs.label, index=index)

@@ -1,0 +1,284 @@
+"""Hypermodel, budgets, trial tables, resume and distributed search (choreo_utils.tuning).
+
+Trials run on tiny arrays (40 clips × 4 frames × 8 features, 2 classes) with ``run_eagerly=True``: tracing a
+graph per trial would cost seconds each on a CPU and dominate these tests.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from choreo_utils import tuning as T
+
+matplotlib.use("Agg")
+
+TINY_SPACE = T.SearchSpace(units_min=4, units_max=16, units_step=4, dense_min=6, dense_max=22, dense_step=4)
+FAST = {"space": TINY_SPACE, "batch_size": 64, "run_eagerly": True}
+
+
+def _tiny_data(seed: int = 0, n_train: int = 40, n_val: int = 16) -> T.TuningData:
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        y = rng.integers(0, 2, n)
+        return (rng.normal(size=(n, 4, 8)) + y[:, None, None] * 0.5).astype("float32"), y
+
+    (xt, yt), (xv, yv) = make(n_train), make(n_val)
+    return T.TuningData(xt, yt, xv, yv, n_classes=2, source="tiny")
+
+
+# --------------------------------------------------------------------------------- space and hypermodel
+def test_paper_space_budget_and_matching():
+    assert T.PAPER_SPACE.values("lstm_units") == list(range(32, 513, 32))
+    assert T.PAPER_SPACE.values("activation") == ["relu", "selu", "tanh"]
+    assert T.PAPER_SPACE.size == 16 * 16 * 3 * 3
+    b = T.hyperband_budget(10, 3)
+    assert (b.trials, b.epochs) == (30, 120)                   # what keras-tuner runs for the paper's setting
+    assert b.table.groupby("bracket")["trials"].sum().to_dict() == {0: 4, 1: 8, 2: 18}
+    assert b.random_trials(10) == 12 == T.matched_random_trials(120, 10)
+    assert T.SearchConfig("random").trials == 12 and T.SearchConfig("hyperband").trials == 30
+    assert T.SearchConfig("random", epochs=7).trials == 120 // 7
+    assert T.hyperband_budget(10, 3, hyperband_iterations=2).epochs == 240
+    with pytest.raises(ValueError, match="factor"):
+        T.hyperband_budget(10, 1)
+
+
+def test_space_validation_is_clear():
+    with pytest.raises(ValueError, match="whole numbers"):
+        T.SearchSpace(units_max=512.5)
+    with pytest.raises(ValueError, match="second dense"):
+        T.SearchSpace(dense_min=1, dense_max=8, dense_step=1)
+    with pytest.raises(ValueError, match="activation"):
+        T.SearchSpace(activations=("relu", "sigmoidish"))
+    with pytest.raises(TypeError, match="unknown search setting"):
+        T.run_search(_tiny_data(), "random", max_epoch=3)
+    cfg = T.SearchConfig("random", space=TINY_SPACE, seed=3, max_trials=5)
+    assert T.SearchConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+
+
+def test_hypermodel_builds_integer_layers_for_sampled_hyperparameters():
+    import keras_tuner
+
+    hypermodel = T.build_hypermodel((4, 8), n_classes=2, space=TINY_SPACE)
+    for seed in range(4):
+        hp = keras_tuner.HyperParameters()
+        declared = T.declare_hyperparameters(hp, TINY_SPACE)               # registers the space
+        for p in hp.space:
+            hp.values[p.name] = p.random_sample(seed * 7 + len(p.name))
+        model = hypermodel.build(hp)
+        d1, d2 = model.get_layer("dense1").units, model.get_layer("dense2").units
+        assert isinstance(d1, int) and isinstance(d2, int) and d2 == d1 // 2   # 6..22 → odd halves 3, 5, …
+        assert d1 == hp.values["dense1"] and d1 in TINY_SPACE.values("dense1")
+        assert model.get_layer("bilstm").forward_layer.units in TINY_SPACE.values("lstm_units")
+        assert model.get_layer("dense1").get_config()["activation"] == hp.values["activation"]
+        assert model.get_layer("dropout").rate == 0.2 and model.output_shape == (None, 2)
+        assert set(declared) == {"lstm_units", "dense1", "dense2", "activation", "learning_rate", "dropout"}
+    for params in T.sample_hyperparameters(T.PAPER_SPACE, n=6, seed=1):
+        assert params["dense2"] == params["dense1"] // 2 and type(params["dense2"]) is int
+        assert params["lstm_units"] % 32 == 0 and 32 <= params["lstm_units"] <= 512
+
+
+# ------------------------------------------------------------------------------------------------ data
+def test_tuning_data_roundtrip_and_errors(tmp_path):
+    data = _tiny_data()
+    path = data.save(tmp_path / "arrays.npz", meta={"note": "x"})
+    back = T.TuningData.load(path)
+    assert back.fingerprint() == data.fingerprint() and back.input_shape == (4, 8) and back.n_classes == 2
+    assert T.TuningData.meta(path) == {"note": "x"}
+    other = _tiny_data(seed=1)
+    assert other.fingerprint() != data.fingerprint()
+    with pytest.raises(FileNotFoundError, match="export"):
+        T.TuningData.load(tmp_path / "missing.npz")
+    np.savez(tmp_path / "bad.npz", x=np.zeros(3))
+    with pytest.raises(ValueError, match="not a tuning arrays file"):
+        T.TuningData.load(tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match="no validation clips"):
+        T.TuningData(data.x_train, data.y_train, data.x_val[:0], data.y_val[:0], n_classes=2)
+
+    class FakeClipData:                                   # the ClipData.arrays interface
+        def arrays(self, split):
+            vids = {"train": ["a", "a", "b"], "val": ["b"]}[split]
+            return np.zeros((len(vids), 4, 8), "float32"), np.zeros(len(vids), int), np.array(vids)
+
+    with pytest.raises(ValueError, match="both train and val"):
+        T.TuningData.from_clip_data(FakeClipData())
+
+
+def test_project_fingerprint_guards_against_other_searches(tmp_path):
+    data, cfg = _tiny_data(), T.SearchConfig("random", **FAST)
+    project = tmp_path / "p"
+    assert T.check_project(project, cfg, data) is False             # nothing there yet
+    project.mkdir()
+    (project / "oracle.json").write_text("{}")
+    with pytest.raises(T.SearchMismatchError, match="not made by choreo_utils"):
+        T.check_project(project, cfg, data)
+    T._write_fingerprint(project, cfg, data)
+    assert T.check_project(project, cfg, data) is True
+    assert T.check_project(project, dataclasses.replace(cfg, max_trials=50), data) is True   # may grow
+    with pytest.raises(T.SearchMismatchError, match=r"space\.units_max"):
+        T.check_project(project, dataclasses.replace(cfg, space=dataclasses.replace(TINY_SPACE, units_max=32)), data)
+    with pytest.raises(T.SearchMismatchError, match="different data"):
+        T.check_project(project, cfg, _tiny_data(seed=5))
+    with pytest.raises(T.SearchMismatchError, match="kind"):
+        T.check_project(project, dataclasses.replace(cfg, kind="hyperband"), data)
+
+
+# ---------------------------------------------------------------------------------- tables and figures
+def _fake_trials(scores, epochs, ends, status=None) -> pd.DataFrame:
+    n = len(scores)
+    return pd.DataFrame({"trial_id": [str(i) for i in range(n)], "status": status or ["COMPLETED"] * n,
+                         "score": scores, "epochs_run": epochs, "end_s": ends, "seconds": [1.0] * n})
+
+
+def test_progress_table_and_summary():
+    trials = _fake_trials([0.5, np.nan, 0.7, 0.6], [2, 1, 3, 2], [4.0, 2.0, 9.0, 12.0],
+                          ["COMPLETED", "FAILED", "COMPLETED", "COMPLETED"])
+    p = T.progress_table(trials)
+    assert p["trial_id"].tolist() == ["1", "0", "2", "3"]            # in the order trials ended
+    assert p["cum_epochs"].tolist() == [1, 3, 6, 8]
+    np.testing.assert_array_equal(p["best_so_far"].to_numpy(), [np.nan, 0.5, 0.7, 0.7])
+    progress = pd.concat([p.assign(tuner="hyperband", seed=0),
+                          T.progress_table(_fake_trials([0.8], [10], [20.0])).assign(tuner="random", seed=0)])
+    s = T.summarize_progress(progress).set_index("tuner")
+    assert s.loc["hyperband", "epochs_to_best"] == 6 and s.loc["hyperband", "seconds_to_best"] == 9.0
+    assert s.loc["random", "best_score"] == 0.8 and s.loc["random", "trials"] == 1
+
+    from choreo_utils import viz
+
+    fig = viz.plot_tuner_comparison(progress, budget_epochs=10)
+    assert len(fig.axes) == 2 and all(len(ax.get_lines()) >= 2 for ax in fig.axes)
+    with pytest.raises(ValueError, match="lacks"):
+        viz.plot_tuner_comparison(p)
+
+
+# ------------------------------------------------------------------------------------------ searching
+@pytest.mark.slow
+def test_hyperband_runs_the_computed_budget_and_random_search_matches_it(tmp_path, monkeypatch):
+    """Hyperband(max_epochs=2, factor=2): 5 trials / 7 epochs including a continued trial; random gets 7 // 2."""
+    import keras
+
+    calls = []
+    clear = keras.backend.clear_session
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: (calls.append(1), clear(*a, **k))[1])
+    data = _tiny_data()
+    cmp = T.compare_tuners(data, seeds=(0,), directory=tmp_path, max_epochs=2, factor=2, patience=10,
+                           progress=False, **FAST)
+    budget = T.hyperband_budget(2, 2)
+    hb, rs = cmp.results
+    assert (hb.kind, rs.kind) == ("hyperband", "random") and cmp.budget.epochs == budget.epochs == 7
+    t = hb.trials
+    assert len(t) == budget.trials == 5 and (t["status"] == "COMPLETED").all()
+    assert int(t["epochs_run"].sum()) == budget.epochs                  # epochs keras-tuner really ran
+    assert (t["epochs_run"] == t["epochs_planned"]).all()               # patience 10: no early stop
+    per_round = t.groupby(["bracket", "round"]).size().to_dict()
+    assert per_round == {(r.bracket, r.round): r.trials for r in budget.table.itertuples()}
+    cont = t[t["round"] == 1].iloc[0]
+    assert cont["from_trial"] in set(t["trial_id"]) and (cont["epoch_from"], cont["epoch_to"]) == (1, 2)
+    assert len(calls) >= len(t) + len(rs.trials)                        # a fresh Keras session per trial
+    pd.testing.assert_frame_equal(t, T.trial_table(hb.project_dir))     # oracle object == files on disk
+    assert len(rs.trials) == 7 // 2 and (rs.trials["epochs_planned"] == 2).all()
+    assert rs.trials["epochs_run"].sum() <= budget.epochs
+    assert set(T.model_params(rs.best_params)) == {"lstm_units", "dense1", "dense2", "activation",
+                                                   "learning_rate", "dropout"}
+    prog = cmp.progress
+    assert set(prog["tuner"]) == {"hyperband", "random"} and prog.groupby("tuner")["cum_epochs"].max()["hyperband"] == 7
+    assert (prog.groupby("tuner")["best_so_far"].apply(lambda s: s.is_monotonic_increasing)).all()
+    assert set(cmp.summary()["tuner"]) == {"hyperband", "random"}
+    events = list((tmp_path / "tensorboard" / "hyperband-seed0").rglob("events.out.tfevents*"))
+    assert events and any(b"hparams" in e.read_bytes() for e in events)   # TensorBoard HParams sessions
+
+
+class _Interrupt(BaseException):
+    """Like Ctrl-C in the middle of a trial (keras-tuner only catches Exception)."""
+
+
+@pytest.mark.slow
+def test_interrupted_search_resumes_without_rerunning_trials(tmp_path, monkeypatch):
+    import keras
+
+    fits = []
+
+    def hit():
+        fits.append(1)
+        if len(fits) == 2 and interrupt[0]:
+            raise _Interrupt()
+
+    class Probe(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            hit()
+
+    interrupt = [True]
+    real = T._callbacks
+    monkeypatch.setattr(T, "_callbacks", lambda cfg, tb: [*real(cfg, tb), Probe()])
+    data = _tiny_data()
+    kw = dict(directory=tmp_path, project_name="rs", epochs=1, progress=False, tensorboard=False, **FAST)
+    with pytest.raises(_Interrupt):
+        T.run_search(data, "random", max_trials=3, **kw)
+    first = T.trial_table(tmp_path / "rs")
+    assert first["status"].tolist() == ["COMPLETED", "RUNNING"]
+    done_0 = (tmp_path / "rs" / "trial_0" / "trial.json").read_text()
+
+    interrupt[0], fits[:] = False, []
+    res = T.run_search(data, "random", max_trials=3, **kw)             # resume: retry trial 1, run trial 2
+    t = res.trials
+    assert len(fits) == 2 and t["trial_id"].tolist() == ["0", "1", "2"] and (t["status"] == "COMPLETED").all()
+    assert t.set_index("trial_id").loc["1", "attempts"] == 2
+    assert (tmp_path / "rs" / "trial_0" / "trial.json").read_text() == done_0   # not re-run
+
+    fits[:] = []
+    more = T.run_search(data, "random", max_trials=4, **kw)            # more trials: only the new one runs
+    assert len(fits) == 1 and len(more.trials) == 4 and more.trials["trial_id"].is_unique
+    assert more.trials.iloc[:3]["score"].tolist() == t["score"].tolist()
+
+    with pytest.raises(T.SearchMismatchError, match=r"space\.dense_max"):
+        T.run_search(data, "random", max_trials=5, **(kw | {"space": dataclasses.replace(TINY_SPACE, dense_max=10)}))
+    with pytest.raises(T.SearchMismatchError, match="different data"):
+        T.run_search(_tiny_data(seed=9), "random", max_trials=5, **kw)
+    assert len(fits) == 1 and len(T.trial_table(tmp_path / "rs")) == 4   # nothing ran, nothing recorded
+
+
+# ---------------------------------------------------------------------------------------- distributed
+def test_unreachable_chief_is_a_clear_error(tmp_path):
+    port = T.free_port()
+    start = time.monotonic()
+    with pytest.raises(T.ChiefUnreachableError, match=f"127.0.0.1:{port}"):
+        T.wait_for_chief("127.0.0.1", port, timeout=0.5)
+    with pytest.raises(T.ChiefUnreachableError, match="within 0.5 s"):
+        T.run_worker(_tiny_data(), "random", host="127.0.0.1", port=port, tuner_id="tuner0", directory=tmp_path,
+                     connect_timeout=0.5, **FAST)
+    assert time.monotonic() - start < 10
+    assert T.ENV_ORACLE_IP not in os.environ and T.ENV_TUNER_ID not in os.environ
+    with pytest.raises(ValueError, match="chief"):
+        T.run_worker(_tiny_data(), host="127.0.0.1", port=port, tuner_id="chief")
+
+
+@pytest.mark.slow
+def test_distributed_chief_and_two_workers_on_loopback(tmp_path):
+    """Chief in this process, two worker processes over gRPC; tuner1 dies mid-trial once and is restarted."""
+    marker = tmp_path / "crashed"
+    data_path = _tiny_data().save(tmp_path / "arrays.npz")
+    start = time.monotonic()
+    res = T.launch_distributed(data_path, "hyperband", n_workers=2, directory=tmp_path / "runs",
+                               project_name="dist", max_epochs=2, factor=2, patience=10, tensorboard=False,
+                               timeout=240, connect_timeout=60, quiet=True,
+                               extra_env={T.CRASH_TUNER_ENV: "tuner1", T.CRASH_MARKER_ENV: str(marker)}, **FAST)
+    elapsed = time.monotonic() - start
+    t = res.trials
+    budget = T.hyperband_budget(2, 2)
+    assert t["trial_id"].is_unique and len(t) == budget.trials            # every trial recorded once
+    assert (t["status"] == "COMPLETED").all()
+    assert int(t["epochs_run"].sum()) == budget.epochs
+    assert set(t["tuner_id"]) <= {"tuner0", "tuner1"}
+    assert marker.exists() and res.workers["tuner1"][0] == T.EXIT_CRASH   # it did die mid-trial...
+    assert all(codes[-1] == 0 for codes in res.workers.values())         # ...and every worker ended cleanly
+    retried = t[t["attempts"] > 1]
+    assert len(retried) == 1 and retried["tuner_id"].iloc[0] == "tuner1"  # the same trial id, run again
+    assert T.trial_table(tmp_path / "runs" / "dist")["trial_id"].tolist() == t["trial_id"].tolist()
+    assert elapsed < 240
