@@ -29,6 +29,7 @@ unit: $(STAMP)  ## unit tests only
 notebooks: $(STAMP)  ## execute every notebook with params/smoke.yaml (papermill injects, nbval runs)
 	$(BIN)/python scripts/run_notebooks.py --params params/smoke.yaml --prepare-only --output-dir artifacts/smoke/notebooks
 	CHOREO_SMOKE=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider artifacts/smoke/notebooks -q
+	$(BIN)/python -m pytest -m notebooks -q  # the real-data route on a Let's Dance-layout archive
 
 test: unit notebooks  ## everything CI runs
 

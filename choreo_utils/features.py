@@ -158,7 +158,12 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
             raise FileNotFoundError(f"weights file {path} does not exist (expected {spec['weights_file']} for {backbone})")
         model = ctor(weights=None, **kwargs)
         try:
-            model.load_weights(str(path))
+            with warnings.catch_warnings(record=True) as caught:   # Keras 3 may only *warn* on a partial match
+                warnings.simplefilter("always")
+                model.load_weights(str(path))
+            skipped = [str(w.message) for w in caught if "Skipping" in str(w.message) or "mismatch" in str(w.message)]
+            if skipped:
+                raise ValueError(f"{len(skipped)} parts of the file did not fit, e.g. {skipped[0][:120]}")
         except Exception as exc:  # noqa: BLE001
             raise ValueError(f"weights file {path} does not match backbone {backbone} "
                              f"(expected something like {spec['weights_file']}, include_top=False): {exc}") from exc

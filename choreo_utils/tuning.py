@@ -1527,3 +1527,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def hyperband_claim(progress: pd.DataFrame) -> pd.DataFrame:
+    """Per seed: the epochs (and seconds) Hyperband needed to reach RandomSearch's best validation accuracy.
+
+    The paper's claim is that Hyperband finds good hyperparameters faster. ``epoch_ratio`` < 0.5 means Hyperband
+    got there in under half of RandomSearch's epochs; NaN means it never reached it within the budget.
+    """
+    rows = []
+    for seed, p in progress.groupby("seed", sort=True):
+        hb, rs = p[p["tuner"] == "hyperband"], p[p["tuner"] == "random"]
+        if hb.empty or rs.empty:
+            continue
+        rs_best = rs["best_so_far"].max()
+        rs_first = rs[rs["best_so_far"] >= rs_best].iloc[0]
+        reached = hb[hb["best_so_far"] >= rs_best]
+        hb_epochs = float(reached["cum_epochs"].iloc[0]) if len(reached) else float("nan")
+        hb_seconds = float(reached["wall_seconds"].iloc[0]) if len(reached) else float("nan")
+        rows.append({"seed": seed, "random_best": rs_best, "hyperband_best": hb["best_so_far"].max(),
+                     "random_epochs_to_best": float(rs_first["cum_epochs"]),
+                     "hyperband_epochs_to_random_best": hb_epochs,
+                     "epoch_ratio": hb_epochs / float(rs_first["cum_epochs"]),
+                     "random_seconds_to_best": float(rs_first["wall_seconds"]),
+                     "hyperband_seconds_to_random_best": hb_seconds})
+    return pd.DataFrame(rows).set_index("seed")

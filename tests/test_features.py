@@ -1,0 +1,192 @@
+import urllib.error
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from choreo_utils import features, letsdance
+
+
+@pytest.fixture(scope="module")
+def tiny_index(tiny_dataset):
+    return letsdance.index_frames(tiny_dataset)
+
+
+def _small_extractor(index, size=(32, 48)):
+    ex = features.build_extractor("mobilenet_v3_small", size, weights=None)
+    return features.reestimate_batchnorm(ex, features.sample_frames(index, size, n=32))
+
+
+def test_offline_imagenet_error_names_both_ways_out(monkeypatch):
+    def offline(*args, **kwargs):
+        if kwargs.get("weights") == "imagenet":
+            raise urllib.error.URLError("no network")
+        return real(*args, **kwargs)
+
+    real = keras.applications.InceptionV3
+    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
+    with pytest.raises(features.WeightsUnavailableError) as err:
+        features.build_extractor("inception_v3", 75, weights="imagenet")
+    msg = str(err.value)
+    assert "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5" in msg
+    assert "weights=None" in msg and features.OFFLINE_LABEL in msg
+
+
+def test_weights_file_for_another_backbone_is_refused(tmp_path):
+    other = keras.applications.MobileNetV3Small(weights=None, include_top=False, input_shape=(32, 32, 3))
+    path = tmp_path / "mobilenet.weights.h5"
+    other.save_weights(path)
+    with pytest.raises(ValueError, match="does not match backbone inception_v3"):
+        features.build_extractor("inception_v3", 75, weights=path)
+    with pytest.raises(FileNotFoundError):
+        features.build_extractor("inception_v3", 75, weights=tmp_path / "missing.h5")
+
+
+def test_bad_backbone_size_and_layer():
+    with pytest.raises(ValueError, match="unknown backbone"):
+        features.build_extractor("resnet9000", 75, weights=None)
+    with pytest.raises(ValueError, match="at least 75"):
+        features.build_extractor("inception_v3", 64, weights=None)
+    with pytest.raises(ValueError, match="candidates: mixed0"):
+        features.build_extractor("inception_v3", 75, weights=None, layer="nope")
+
+
+def test_batchnorm_reestimation_restores_the_feature_scale(tiny_index):
+    ex = features.build_extractor("inception_v3", 75, weights=None)
+    frames = features.sample_frames(tiny_index, 75, n=24)
+    before = np.abs(ex(frames)).mean()
+    assert before < 1e-2                       # untrained BatchNorm: the signal has collapsed
+    features.reestimate_batchnorm(ex, frames)
+    after = np.abs(ex(frames)).mean()
+    assert after > 100 * before and 0.05 < after < 20
+    assert ex.bn_reestimated and "BatchNorm re-estimated" in ex.label and features.OFFLINE_LABEL in ex.label
+    # moving statistics were written and the momentum restored
+    bn = next(layer for layer in ex.model.layers if isinstance(layer, keras.layers.BatchNormalization))
+    assert bn.momentum == pytest.approx(0.99) and not np.allclose(bn.moving_variance.numpy(), 1.0)
+
+
+def test_intermediate_layer_pooling_has_that_layers_width():
+    ex = features.build_extractor("inception_v3", 75, weights=None, layer="mixed2")
+    assert ex.dim == 288 and ex(np.zeros((2, 75, 75, 3), np.uint8)).shape == (2, 288)
+
+
+def test_extract_features_shape_dtype_and_cache_reuse(tiny_index, tmp_path, monkeypatch):
+    ex = _small_extractor(tiny_index)
+    fs = features.extract_features(tiny_index, ex, cache_root=tmp_path, batch_size=16, progress=False)
+    assert fs.features.shape == (len(tiny_index), ex.dim) and fs.features.dtype == np.float16
+    assert isinstance(fs.features, np.memmap) and (fs.path.parent / "meta.json").is_file()
+    direct = ex(features.sample_frames(tiny_index.iloc[:4], (32, 48), n=4))   # same frames, same order
+    np.testing.assert_allclose(fs.features[:4].astype(np.float32), direct, rtol=2e-2, atol=2e-2)
+
+    monkeypatch.setattr(features.Extractor, "__call__", lambda self, x: pytest.fail("cache not used"))
+    again = features.extract_features(tiny_index, ex, cache_root=tmp_path, batch_size=16, progress=False)
+    assert again.path == fs.path
+    np.testing.assert_array_equal(np.asarray(again.features), np.asarray(fs.features))
+
+
+def test_cache_key_names_everything_that_produced_the_features(tiny_index, tmp_path):
+    ex = _small_extractor(tiny_index)
+    base = features.cache_dir_for(features.cache_key(tiny_index, ex), tmp_path)
+    other_size = _small_extractor(tiny_index, size=(40, 48))
+    assert features.cache_dir_for(features.cache_key(tiny_index, other_size), tmp_path) != base
+    ex2 = _small_extractor(tiny_index)
+    ex2.bn_reestimated = "other frames"
+    assert features.cache_dir_for(features.cache_key(tiny_index, ex2), tmp_path) != base
+    assert features.cache_dir_for(features.cache_key(tiny_index.iloc[:-1], ex), tmp_path) != base
+
+
+def test_changed_dataset_under_an_existing_cache_is_not_reused(tiny_index, tmp_path):
+    index = tiny_index.iloc[:24].copy()
+    copies = tmp_path / "frames"
+    copies.mkdir()
+    paths = []
+    for p in index.path:
+        dst = copies / p.split("/")[-1]
+        dst.write_bytes(open(p, "rb").read())
+        paths.append(str(dst))
+    index["path"] = paths
+    ex = _small_extractor(tiny_index)
+    first = features.extract_features(index, ex, cache_root=tmp_path / "cache", batch_size=8, progress=False)
+    other = open(tiny_index.path.iloc[100], "rb").read()       # a different frame's bytes
+    (copies / paths[0].split("/")[-1]).write_bytes(other)
+    second = features.extract_features(index, ex, cache_root=tmp_path / "cache", batch_size=8, progress=False)
+    assert second.path != first.path
+    assert not np.array_equal(np.asarray(second.features[0]), np.asarray(first.features[0]))
+
+
+def test_interrupted_extraction_resumes_without_recomputing_finished_videos(tiny_index, tmp_path, monkeypatch):
+    ex = _small_extractor(tiny_index)
+    clean = np.asarray(features.extract_features(tiny_index, ex, cache_root=tmp_path / "clean", batch_size=12,
+                                                 progress=False).features)
+    real_call = features.Extractor.__call__
+    calls = {"n": 0}
+
+    def crash_after_ten(self, x):
+        calls["n"] += 1
+        if calls["n"] > 10:
+            raise KeyboardInterrupt
+        return real_call(self, x)
+
+    monkeypatch.setattr(features.Extractor, "__call__", crash_after_ten)
+    with pytest.raises(KeyboardInterrupt):
+        features.extract_features(tiny_index, ex, cache_root=tmp_path / "run", batch_size=12, progress=False,
+                                  flush_every=2)
+    folder = next((tmp_path / "run").iterdir())
+    assert not (folder / "meta.json").exists()          # incomplete caches never look complete
+
+    frames_seen = {"n": 0}
+
+    def counting(self, x):
+        frames_seen["n"] += 1
+        return real_call(self, x)
+
+    monkeypatch.setattr(features.Extractor, "__call__", counting)
+    resumed = features.extract_features(tiny_index, ex, cache_root=tmp_path / "run", batch_size=12, progress=False)
+    total_batches = -(-len(tiny_index) // 12)
+    assert 0 < frames_seen["n"] < total_batches - 5
+    np.testing.assert_array_equal(np.asarray(resumed.features), clean)
+
+
+def test_undecodable_frames_are_counted_not_silent(tiny_index, tmp_path):
+    index = tiny_index.iloc[:8].copy()
+    bad = tmp_path / "broken_0001.jpg"
+    bad.write_bytes(b"not a jpeg")
+    index.iloc[3, index.columns.get_loc("path")] = str(bad)
+    ex = _small_extractor(tiny_index)
+    with pytest.warns(UserWarning, match="1 frames could not be decoded"):
+        fs = features.extract_features(index, ex, cache_root=tmp_path, batch_size=4, progress=False)
+    assert fs.meta["n_bad_frames"] == 1 and str(bad) in fs.meta["bad_frames"]
+
+
+def test_random_init_without_reestimation_warns(tiny_index, tmp_path):
+    ex = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None)
+    with pytest.warns(UserWarning, match="not re-estimated"):
+        features.extract_features(tiny_index.iloc[:4], ex, cache_root=tmp_path, batch_size=4, progress=False)
+
+
+def test_clips_are_sliced_from_frame_features(tiny_index, tmp_path):
+    import pandas as pd
+
+    fs = features.FeatureSet(np.arange(20 * 3, dtype=np.float16).reshape(20, 3), tmp_path / "f.npy", {})
+    table = pd.DataFrame({"row": [0, 10], "clip_len": [4, 4]})
+    x = fs.clips(table)
+    assert x.shape == (2, 4, 3) and x[1, 0, 0] == 30
+    with pytest.raises(ValueError, match="different frame index"):
+        fs.clips(pd.DataFrame({"row": [18], "clip_len": [4]}))
+
+
+def test_count_flops_matches_a_hand_count():
+    inp = keras.Input((8, 8, 3))
+    out = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inp))
+    ex = features.Extractor("toy", (8, 8), "none", keras.Model(inp, out), lambda x: x, 4)
+    macs = 8 * 8 * 4 * 3 * 3 * 3
+    assert 2 * macs <= features.count_flops(ex) <= 2 * macs + 8 * 8 * 4 * 2
+
+
+def test_temporal_smoothness_separates_smooth_from_random():
+    rng = np.random.default_rng(0)
+    smooth = [np.cumsum(rng.normal(size=(10, 16)), axis=0) * 0.1 + rng.normal(size=16) for _ in range(6)]
+    noisy = [rng.normal(size=(10, 16)) for _ in range(6)]
+    s, n = features.temporal_smoothness(smooth), features.temporal_smoothness(noisy)
+    assert s["consecutive_frames"] > 0.5 > n["consecutive_frames"]
