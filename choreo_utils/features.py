@@ -35,7 +35,7 @@ import pandas as pd
 from choreo_utils import config
 from choreo_utils.io_utils import write_json
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 OFFLINE_LABEL = "random-init backbone (offline stand-in)"
 
 #: name → (keras.applications constructor, preprocess module, feature dim, default size, weights file name)
@@ -70,7 +70,7 @@ class Extractor:
     @property
     def offline(self) -> bool:
         """True for a randomly initialised backbone (no pretrained weights)."""
-        return self.weights == "none"
+        return self.weights.startswith("none")
 
     @property
     def label(self) -> str:
@@ -111,11 +111,12 @@ def _size(image_size: int | Sequence[int]) -> tuple[int, int]:
 
 def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[int] = 299,
                     weights: str | os.PathLike | None = "imagenet", layer: str | None = None,
-                    download_timeout: float = 20.0) -> Extractor:
+                    init_seed: int = 0, download_timeout: float = 20.0) -> Extractor:
     """Build a headless backbone with average pooling (InceptionV3: 2048-d) and its own preprocessing.
 
     ``weights`` is ``"imagenet"`` (downloaded once into the Keras cache, ``~/.keras/models``), a local
-    ``.h5``/``.weights.h5`` file for this backbone, or ``None`` for a random-init offline stand-in.
+    ``.h5``/``.weights.h5`` file for this backbone, or ``None`` for a random-init offline stand-in whose
+    weights are drawn from ``init_seed`` (so the same call always builds the same network — part of the cache key).
     """
     import keras  # noqa: PLC0415
 
@@ -132,8 +133,9 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
         kwargs["include_preprocessing"] = True
 
     if weights is None or str(weights).lower() == "none":
+        keras.utils.set_random_seed(init_seed)     # a random network, but always the same one
         model = ctor(weights=None, **kwargs)
-        label = "none"
+        label = f"none (init seed {init_seed})"
     elif str(weights) == "imagenet":
         cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / spec["weights_file"]
         old_timeout = socket.getdefaulttimeout()
@@ -279,7 +281,7 @@ def cache_dir_for(key: dict[str, Any], root: str | os.PathLike | None = None) ->
     h, w = key["image_size"]
     base = Path(root) if root else config.artifacts_dir() / "features"
     name = key["backbone"] + (f"-{key['layer']}" if key.get("layer") else "")
-    return base / f"{name}-{h}x{w}-{'random' if key['weights'] == 'none' else 'pretrained'}-{digest}"
+    return base / f"{name}-{h}x{w}-{'random' if key['weights'].startswith('none') else 'pretrained'}-{digest}"
 
 
 @dataclasses.dataclass

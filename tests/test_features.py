@@ -190,3 +190,14 @@ def test_temporal_smoothness_separates_smooth_from_random():
     noisy = [rng.normal(size=(10, 16)) for _ in range(6)]
     s, n = features.temporal_smoothness(smooth), features.temporal_smoothness(noisy)
     assert s["consecutive_frames"] > 0.5 > n["consecutive_frames"]
+
+
+def test_random_init_backbone_is_reproducible_and_its_seed_is_in_the_cache_key(tiny_index, tmp_path):
+    frames = features.sample_frames(tiny_index, (32, 48), n=8)
+    a = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None)
+    b = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None)
+    c = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None, init_seed=1)
+    np.testing.assert_array_equal(a(frames), b(frames))
+    assert not np.array_equal(a.model.get_weights()[0], c.model.get_weights()[0])
+    key_a, key_c = features.cache_key(tiny_index, a), features.cache_key(tiny_index, c)
+    assert features.cache_dir_for(key_a, tmp_path) != features.cache_dir_for(key_c, tmp_path)
