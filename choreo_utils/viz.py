@@ -228,3 +228,51 @@ def bar_compare(table: pd.DataFrame, title: str, ylabel: str = "accuracy", ylim=
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------ 05: next-frame prediction
+def plot_metrics_by_horizon(table: pd.DataFrame, title: str = "", labels: dict[str, str] | None = None) -> plt.Figure:
+    """MSE, PSNR and SSIM against rollout horizon, one line per method (long table: method, horizon, metrics)."""
+    labels = labels or {"model": "ConvLSTM (ours)", "copy_last": "copy last frame"}
+    panels = [("mse", "MSE (lower is better)"), ("psnr", "PSNR dB (higher is better)"),
+              ("ssim", "SSIM (higher is better)")]
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.1))
+    for ax, (col, ylabel) in zip(axes, panels):
+        for method, rows in table.groupby("method", sort=False):
+            ax.plot(rows["horizon"], rows[col], marker="o", ms=3, label=labels.get(method, method))
+        ax.set_xlabel("horizon (frames ahead)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def prediction_grid(true: np.ndarray, pred: np.ndarray, names: Sequence[str] | None = None,
+                    max_frames: int = 8, cell_size: float = 1.1) -> plt.Figure:
+    """Fig 6 of the paper: for each sequence, a row of original frames above a row of predicted frames.
+
+    ``true`` and ``pred`` are aligned (N, k, H, W, 1) arrays in [0, 1]; column j is horizon j + 1."""
+    true, pred = np.asarray(true), np.asarray(pred)
+    if true.shape != pred.shape:
+        raise ValueError(f"prediction_grid needs aligned arrays of one shape; got {true.shape} and {pred.shape}")
+    n, k = true.shape[:2]
+    k = min(k, max_frames)
+    h, w = true.shape[2:4]
+    fig, axes = plt.subplots(2 * n, k, figsize=(k * cell_size * w / h, 2 * n * cell_size), squeeze=False)
+    for i in range(n):
+        for j in range(k):
+            for r, (arr, kind) in enumerate(((true, "original"), (pred, "predicted"))):
+                ax = axes[2 * i + r, j]
+                ax.imshow(arr[i, j, ..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+                ax.set_xticks([]), ax.set_yticks([])
+                if i == 0 and r == 0:
+                    ax.set_title(f"t+{j + 1}", fontsize=8)
+                if j == 0:
+                    label = f"{names[i]}\n{kind}" if names is not None and r == 0 else kind
+                    ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
+    fig.tight_layout(h_pad=0.2, w_pad=0.1)
+    return fig

@@ -45,3 +45,35 @@ def frame_scrubber(index: pd.DataFrame, width: int = 360):
     on_genre()
     on_video()
     return w.VBox([w.HBox([genre_dd, video_dd]), slider, image, caption])
+
+
+def prediction_viewer(true, pred, names=None, width: int = 540):
+    """Step through aligned (N, k, H, W, 1) original and predicted frames: original | predicted | |error|."""
+    import io  # noqa: PLC0415
+
+    import ipywidgets as w  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    from choreo_utils.prediction import side_by_side  # noqa: PLC0415
+
+    true, pred = np.asarray(true), np.asarray(pred)
+    names = list(names) if names is not None else [f"sequence {i}" for i in range(len(true))]
+    seq = w.Dropdown(options=[(name, i) for i, name in enumerate(names)], value=0, description="sequence")
+    step = w.IntSlider(min=1, max=true.shape[1], value=1, description="horizon")
+    image = w.Image(format="png", width=width)
+    caption = w.Label()
+
+    def show(*_):
+        i, j = seq.value, step.value - 1
+        panel = side_by_side(true[i, j:j + 1], pred[i, j:j + 1], gap=3)[0, ..., 0]
+        buf = io.BytesIO()
+        Image.fromarray(panel).resize((panel.shape[1] * 3, panel.shape[0] * 3), Image.NEAREST).save(buf, "png")
+        image.value = buf.getvalue()
+        mse = float(np.mean((true[i, j] - pred[i, j]) ** 2))
+        caption.value = f"{names[i]} — frame t+{j + 1}: original | predicted | |error| ×2 (MSE {mse:.5f})"
+
+    seq.observe(show, names="value")
+    step.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([seq, step]), image, caption])

@@ -73,7 +73,7 @@ def test_readme_figures_are_made_by_the_notebooks():
     assert shown, "the README shows no figures"
     made = set()
     for path in NOTEBOOKS:
-        made |= set(re.findall(r'save_(?:fig|gif)\([^,]+,\s*f?"([0-9]{2}-[\w{}-]+)"', _code(path)))
+        made |= set(re.findall(r'save_(?:fig|gif)\([^,]+,\s*f?"([0-9]{2}-[^"]+)"', _code(path)))
     patterns = [re.compile("^" + re.sub(r"\{[^}]*\}", r"[\\w-]+", m) + "$") for m in made]
     for fig in sorted(shown):
         assert any(p.match(fig) for p in patterns), f"README shows figures/{fig} but no notebook saves it"
