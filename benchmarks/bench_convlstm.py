@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, nargs=2, default=list(prediction.PAPER_SIZE), metavar=("H", "W"))
     ap.add_argument("--seq-len", type=int, default=10, help="frames per sequence (the paper's shortest: 10)")
     ap.add_argument("--train-seqs", type=int, default=32, help="training sequences (the paper model is slow)")
+    ap.add_argument("--test-seqs", type=int, default=36, help="held-out sequences scored (spread over the videos)")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--test-ratio", type=float, default=0.1)
@@ -51,12 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     is_train = (table["split"] == "train").to_numpy()
     rng = np.random.default_rng(args.seed)
     train = seqs[is_train][rng.permutation(int(is_train.sum()))[:args.train_seqs]]
-    test = seqs[~is_train]
+    test_rows = table[~is_train].reset_index(drop=True)
+    test = seqs[~is_train][test_rows.sort_values(["start", "video_id"]).index.to_numpy()[:args.test_seqs]]
     x, y = prediction.shift_frames(train)
     xt, yt = prediction.shift_frames(test)
     baseline = prediction.summarize(prediction.copy_last(xt), yt)["mse"]
     print(f"data: {len(train)} training sequences, {len(test)} held-out sequences from "
-          f"{table.loc[~is_train, 'video_id'].nunique()} videos; {args.seq_len} frames of "
+          f"{test_rows['video_id'].nunique()} held-out videos; {args.seq_len} frames of "
           f"{args.size[0]}x{args.size[1]}; {args.epochs} epochs, batch {args.batch_size}; "
           f"copy-last one-step MSE {baseline:.6f}", flush=True)
 

@@ -11,7 +11,9 @@ frame t+1. Here:
   frames *before* the sequence only (:func:`causal_conv3d`);
 * every number is compared with the **copy-last-frame** baseline (:func:`copy_last`), for one step and
   for autoregressive rollouts (:func:`rollout`) at horizons 1…k (:func:`metrics_by_horizon`);
-* MSE, PSNR and SSIM come from scikit-image (:func:`frame_metrics`).
+* MSE, PSNR and SSIM come from scikit-image (:func:`frame_metrics`);
+* the models are fully convolutional: train on windows around the motion (:func:`motion_crop`), predict
+  whole frames (:func:`resize_model`); any video file works through :func:`video_sequences`.
 
 Frames are float32 in [0, 1], shaped ``(T, H, W, C)`` for one sequence or ``(N, T, H, W, C)`` for many;
 C is 1 (grayscale, the paper's setting) unless you build a model for colour.
@@ -43,11 +45,12 @@ PAPER_CONFIG: dict[str, Any] = {
     "optimizer": "adam", "epochs": 10, "batch_size": 5,
 }
 
-#: Our default, sized for 2 CPU cores: encode each frame at half resolution, one small ConvLSTM there,
-#: decode at full resolution with a skip from the input frame, and predict the *change* from the last frame.
+#: Our default (:func:`build_model`'s defaults), sized for 2 CPU cores: frames t-1 and t encoded at half
+#: resolution, one small ConvLSTM there, a full-resolution decoder, and the *change* from the last frame
+#: as output, trained with MSE.
 DEFAULT_CONFIG: dict[str, Any] = {
-    "filters": 32, "encoder_filters": 16, "decoder_filters": 16, "kernel": 3, "downsample": 2,
-    "residual": True, "loss": "mse", "learning_rate": 2e-3,
+    "filters": 32, "encoder_filters": 16, "skip_filters": 8, "decoder_filters": 16, "kernel": 3,
+    "downsample": 2, "residual": True, "learning_rate": 2e-3,
 }
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
@@ -79,7 +82,8 @@ def check_frames(frames: np.ndarray, channels: int | None = None, name: str = "f
     frames = np.asarray(frames)
     if frames.ndim not in ndim:
         shapes = " or ".join({4: "(T, H, W, C)", 5: "(N, T, H, W, C)"}[d] for d in ndim)
-        hint = " — add a channel axis with frames[..., None]" if frames.ndim in (3, 4) and frames.shape[-1] > 4 else ""
+        no_channel = frames.ndim in (3, 4) and frames.shape[-1] > 4
+        hint = " — add a channel axis with frames[..., None]" if no_channel else ""
         raise ValueError(f"{name} must be shaped {shapes}; got shape {frames.shape}{hint}")
     c = frames.shape[-1]
     if channels is not None and c != channels:

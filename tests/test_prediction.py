@@ -216,3 +216,27 @@ def test_metrics_table_is_a_dataframe():
     x, y = P.shift_frames(ramp(2, 5))
     table = P.metrics_by_horizon(x, y)
     assert isinstance(table, pd.DataFrame) and list(table.columns) == list(P.METRICS)
+
+
+def test_default_config_matches_build_model():
+    import inspect
+
+    defaults = {k: v.default for k, v in inspect.signature(P.build_model).parameters.items()}
+    assert {k: defaults[k] for k in P.DEFAULT_CONFIG} == P.DEFAULT_CONFIG
+
+
+def test_motion_crop_follows_the_motion_and_resize_model_keeps_weights():
+    seqs = np.zeros((1, 4, H, 24, 1), np.float32)
+    seqs[0, ::2, 2:4, 18:20] = 1.0  # something blinks near the right edge
+    crop = P.motion_crop(seqs, width=8)
+    assert crop.shape == (1, 4, H, 8, 1) and crop.sum() == seqs.sum()
+    with pytest.raises(ValueError, match="larger than the frames"):
+        P.motion_crop(seqs, width=30)
+    small = P.build_model((H, 8, 1), filters=4, encoder_filters=4, skip_filters=2, decoder_filters=4, seed=0)
+    small.get_layer("delta").set_weights([w + 0.01 for w in small.get_layer("delta").get_weights()])
+    big = P.resize_model(small, (H, 24, 1))
+    assert big.input_shape == (None, None, H, 24, 1)
+    back = P.resize_model(big, (H, 8, 1))
+    np.testing.assert_allclose(P.predict_next(back, crop), P.predict_next(small, crop), atol=1e-6)
+    with pytest.raises(ValueError, match="channels"):
+        P.resize_model(small, (H, 8, 3))
