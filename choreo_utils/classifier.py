@@ -141,7 +141,7 @@ def evaluate(model, x: np.ndarray, labels: Sequence[int], video_ids: Sequence[st
         "clip_accuracy": float((probs.argmax(1) == labels).mean()), "clip_loss": _log_loss(probs, labels),
         "video_accuracy": float((vp.to_numpy().argmax(1) == vlabels).mean()),
         "video_loss": _log_loss(vp.to_numpy(), vlabels), "n_clips": int(len(labels)), "n_videos": int(len(vp)),
-        "clip_probs": probs, "video_probs": vp, "video_labels": vlabels,
+        "clip_probs": probs, "clip_labels": labels, "video_probs": vp, "video_labels": vlabels,
     }
 
 

@@ -27,7 +27,7 @@ import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -391,12 +391,6 @@ def extract_features(index: pd.DataFrame, extractor: Extractor, cache_root: str 
     write_json(meta_path, meta)
     prog_path.unlink(missing_ok=True)
     return FeatureSet(np.load(feats_path, mmap_mode="r"), feats_path, meta)
-
-
-def iter_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
-    """Yield consecutive slices of ``x`` of at most ``batch_size`` rows."""
-    for i in range(0, len(x), batch_size):
-        yield x[i:i + batch_size]
 
 
 def cache_size_bytes(feature_set: FeatureSet) -> int:

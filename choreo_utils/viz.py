@@ -215,21 +215,6 @@ def bar_probabilities(probs: pd.Series, title: str, top: int = 16) -> plt.Figure
     return fig
 
 
-def bar_compare(table: pd.DataFrame, title: str, ylabel: str = "accuracy", ylim=(0, 1), chance: float | None = None) -> plt.Figure:
-    """Grouped bars: one group per row of ``table``, one bar per column."""
-    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(table)), 3.4))
-    table.plot.bar(ax=ax, width=0.8, rot=0)
-    if chance is not None:
-        ax.axhline(chance, color="k", ls=":", lw=1, label=f"chance ({chance:.1%})")
-    ax.set_ylim(*ylim)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
 # ------------------------------------------------------------------------ 05: next-frame prediction
 def plot_metrics_by_horizon(table: pd.DataFrame, title: str = "", labels: dict[str, str] | None = None) -> plt.Figure:
     """MSE, PSNR and SSIM against rollout horizon, one line per method (long table: method, horizon, metrics)."""

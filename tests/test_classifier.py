@@ -85,3 +85,12 @@ def test_missing_test_classes_are_reported():
     split = pd.DataFrame({"genre": ["tap", "waltz", "tap"], "split": ["test", "train", "train"]})
     missing = C.check_split_classes(split)
     assert "waltz" in missing and "tap" not in missing and len(missing) == 15
+
+
+def test_per_class_report_at_clip_and_video_level():
+    model = C.build_classifier(4, 3, lstm_units=2, dense1=2, dense2=2)
+    x = np.random.default_rng(0).normal(size=(6, 4, 3)).astype("float32")
+    result = C.evaluate(model, x, [0, 0, 1, 1, 2, 2], ["a", "a", "b", "b", "c", "c"])
+    clip, video = C.per_class_report(result, level="clip"), C.per_class_report(result)
+    assert clip["support"].sum() == 6 and video["support"].sum() == 3
+    assert list(clip.index[:3]) == ["ballet", "break", "cha"]
