@@ -54,3 +54,23 @@ def test_atomic_path_leaves_old_file_on_failure(tmp_path):
 def test_save_metrics_converts_numpy(project_tmp):
     path = save_metrics("demo", {"acc": np.float32(0.5), "counts": np.arange(3)})
     assert json.loads(path.read_text()) == {"acc": 0.5, "counts": [0, 1, 2]}
+
+
+def test_filtered_native_stderr_drops_only_benign_lines(capfd):
+    import os
+
+    with config.filtered_native_stderr():
+        os.write(2, b"I0000 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.\n")
+        os.write(2, b"E0000 real trouble: out of memory\n")
+    err = capfd.readouterr().err
+    assert "real trouble: out of memory" in err and "cudart_stub" not in err
+
+
+def test_filtered_native_stderr_restores_fd_after_an_exception(capfd):
+    import os
+
+    with pytest.raises(RuntimeError, match="boom"):
+        with config.filtered_native_stderr():
+            raise RuntimeError("boom")
+    os.write(2, b"after the block\n")
+    assert "after the block" in capfd.readouterr().err
