@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)  ## create .venv and install the package with its dev extras
 
-figures: $(STAMP)  ## run every notebook with params/default.yaml, write them back, regenerate figures/
+figures: $(STAMP)  ## run every notebook with params/default.yaml, write them back, regenerate figures/ and README's results
 	$(BIN)/python scripts/run_notebooks.py --params params/default.yaml --inplace
+	$(BIN)/python scripts/results_table.py
 
 unit: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest -m "not notebooks" -q

@@ -80,7 +80,8 @@ def set_seed(seed: int) -> None:
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     try:
-        import keras  # noqa: PLC0415  (heavy; only when available)
+        with filtered_native_stderr():  # the first TensorFlow import prints CUDA-probe chatter
+            import keras  # noqa: PLC0415  (heavy; only when available)
     except ImportError:  # pragma: no cover - keras is a dependency, but config must not need it
         return
     keras.utils.set_random_seed(seed)

@@ -49,6 +49,25 @@ def build_extractor_for(index_train: pd.DataFrame, backbone: str, image_size, we
     return ex
 
 
+def split_clips(index: pd.DataFrame, *, clip_len: int = 30, test_ratio: float = 1 / 11, val_ratio: float = 0.1,
+                seed: int = 0) -> pd.DataFrame:
+    """Non-overlapping clips with the grouped train/val/test split that every notebook uses.
+
+    Test videos are grouped by YouTube id; validation videos are carved from the rest (also grouped)."""
+    table = clips.make_clips(index, clip_len=clip_len)
+    table = clips.grouped_split(table, test_ratio=test_ratio, seed=seed)
+    return clips.validation_split(table, val_ratio=val_ratio, seed=seed)
+
+
+def training_frames(index: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``index`` from the *training* videos of ``table`` (offline BatchNorm statistics come only from these).
+
+    Notebook 02 and :func:`clip_data` both call this, so they re-estimate BatchNorm on the same frames and share
+    one feature cache."""
+    train_videos = set(table.loc[table["split"] == "train", "video_id"])
+    return index[index["video_id"].isin(train_videos)]
+
+
 def clip_data(data_source: str = "synthetic", *, videos_per_genre: int = 24, frames_per_video: int = 64,
               frame_size=(96, 144), seed: int = 0, clip_len: int = 30, train_stride: int | None = None,
               test_ratio: float = 1 / 11, val_ratio: float = 0.1, backbone: str = "inception_v3",
@@ -64,16 +83,12 @@ def clip_data(data_source: str = "synthetic", *, videos_per_genre: int = 24, fra
                                       frames_per_video=frames_per_video, size=tuple(frame_size), seed=seed,
                                       letsdance_archive=letsdance_archive, letsdance_root=letsdance_root,
                                       max_frames_per_video=max_frames_per_video, progress=progress)
-    table = clips.make_clips(index, clip_len=clip_len)
-    table = clips.grouped_split(table, test_ratio=test_ratio, seed=seed)
-    table = clips.validation_split(table, val_ratio=val_ratio, seed=seed)
+    table = split_clips(index, clip_len=clip_len, test_ratio=test_ratio, val_ratio=val_ratio, seed=seed)
     if train_stride and train_stride < clip_len:
         dense = clips.make_clips(index, clip_len=clip_len, stride=train_stride)
         split_of = table.drop_duplicates("video_id").set_index("video_id")["split"]
         dense["split"] = dense["video_id"].map(split_of)
         table = pd.concat([dense[dense["split"] == "train"], table[table["split"] != "train"]], ignore_index=True)
-    train_videos = set(table.loc[table["split"] == "train", "video_id"])
-    ex = build_extractor_for(index[index["video_id"].isin(train_videos)], backbone, image_size, weights, seed=seed,
-                             layer=layer)
+    ex = build_extractor_for(training_frames(index, table), backbone, image_size, weights, seed=seed, layer=layer)
     fs = features.extract_features(index, ex, progress=progress, batch_size=batch_size)
     return ClipData(table=table, feature_set=fs, extractor_label=fs.label, index=index)

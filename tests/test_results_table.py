@@ -1,0 +1,98 @@
+"""scripts/results_table.py: the README's results table is rendered from the notebooks' metrics files."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("results_table", ROOT / "scripts" / "results_table.py")
+rt = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rt)
+
+
+def _run(test_video, test_clip=0.5):
+    return {"test_video_accuracy": test_video, "test_clip_accuracy": test_clip, "test_clip_loss": 1.0,
+            "train_clip_accuracy": 0.9}
+
+
+def _metrics():
+    """A full set of metrics files with the keys the notebooks write (values made up, distinct on purpose)."""
+    return {
+        "01_dataset_prep": {"data_source": "synthetic", "videos": 384, "youtube_ids": 313, "genres": 16,
+                            "frames": 24576},
+        "02_feature_extraction": {"extractor": "inception_v3[mixed2] @ 75×112", "extract_fps": 187.9},
+        "03_classifier_training": {
+            "seed": 0, "counts": {"test_videos": 79, "test_clips": 158},
+            "grouped": _run(0.734, 0.722),
+            "baselines": {"mean_over_frames": _run(0.612), "shuffled_frames": _run(0.589)},
+            "bilstm_minus_best_baseline_video_accuracy": 0.122,
+            "leakage": {"naive clip shuffle (paper)": {"test clip accuracy": 0.811, "test clips with a sibling in train": 0.805},
+                        "grouped by YouTube id (ours)": {"test clip accuracy": 0.677, "test clips with a sibling in train": 0.0}},
+            "leakage_gap_clip_accuracy": 0.134},
+        "04_hyperband_tuning": {
+            "claim": [{"epoch_ratio": float("nan")}, {"epoch_ratio": 0.4666}], "seeds_hyperband_within_half": 1,
+            "budget": {"trials": 10, "epochs": 36}, "tuned": _run(0.621, 0.633), "untuned": _run(0.658, 0.652),
+            "counts": {"val_videos": 37}},
+        "05_convlstm_prediction": {
+            "one_step": {"model": {"mse": 0.00257, "psnr": 27.47}, "copy_last": {"mse": 0.0034, "psnr": 26.97},
+                         "mse_improvement": 0.244},
+            "causal_leak": {"our default": 0.0, "paper / keras-io (Conv3D 'same')": 3.23e-5},
+            "test_videos": 18, "size": [60, 90]},
+        "run_notebooks": {"params": "default.yaml", "cpu_count": 2,
+                          "seconds": {"01_dataset_prep.ipynb": 9.0, "05_convlstm_prediction.ipynb": 171.0}},
+    }
+
+
+def test_render_shows_every_headline_number():
+    table = rt.render(_metrics())
+    for text in ["24,576 frames", "**73.4% video**", "72.2% clip", "mean over frames 61.2%", "shuffled frames 58.9%",
+                 "the BiLSTM beats both", "+12.2 points", "81.1% vs 67.7%", "+13.4 points", "80.5% of naive",
+                 "for 1 of 2 seeds", "never, 0.47", "tuned 62.1% video", "untuned 65.8%", "MSE 0.00257",
+                 "**24.4% lower**", "3.2e-05", "01 9 s", "05 171 s", "**total 3.0 min**", "(2 CPU cores, default.yaml)"]:
+        assert text in table, text
+    assert all(line.count("|") == 4 for line in table.splitlines() if line.startswith("|"))
+
+
+def test_order_verdict_follows_the_measured_gap():
+    m = _metrics()
+    m["03_classifier_training"]["bilstm_minus_best_baseline_video_accuracy"] = 0.01
+    assert "temporal order does not measurably help" in rt.render(m)
+
+
+def test_missing_notebook_metrics_say_which_notebook_to_run():
+    m = _metrics()
+    del m["04_hyperband_tuning"], m["run_notebooks"]
+    table = rt.render(m)
+    assert "run `notebooks/04_hyperband_tuning.ipynb`" in table and "wall time" not in table
+
+
+def test_replace_block_needs_exactly_one_marker_pair():
+    readme = f"intro\n{rt.START}\nold table\n{rt.END}\noutro\n"
+    assert rt.replace_block(readme, "NEW") == f"intro\n{rt.START}\nNEW\n{rt.END}\noutro\n"
+    with pytest.raises(ValueError, match="exactly one"):
+        rt.replace_block("no markers here", "NEW")
+    with pytest.raises(ValueError, match="exactly one"):
+        rt.replace_block(readme + readme, "NEW")
+
+
+def test_main_writes_then_check_passes(tmp_path, capsys):
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    for name, data in _metrics().items():
+        (metrics / f"{name}.json").write_text(json.dumps(data))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n{rt.START}\nstale\n{rt.END}\n")
+    args = ["--metrics", str(metrics), "--readme", str(readme)]
+    assert rt.main([*args, "--check"]) == 1
+    assert rt.main(args) == 0
+    assert "**73.4% video**" in readme.read_text() and "stale" not in readme.read_text()
+    assert rt.main([*args, "--check"]) == 0
+    assert rt.main(["--metrics", str(tmp_path / "none"), "--readme", str(readme)]) == 1
+    assert "run `make figures` first" in capsys.readouterr().err
+
+
+def test_project_readme_has_the_results_block():
+    text = (ROOT / "README.md").read_text()
+    assert text.count(rt.START) == 1 and text.count(rt.END) == 1
+    assert "results_table.py" in (ROOT / "Makefile").read_text()
