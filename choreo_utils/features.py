@@ -172,17 +172,36 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
         label = str(path.resolve())
     dim = spec["dim"]
     if layer:   # pool an intermediate block instead of the last one
-        try:
-            out = model.get_layer(layer).output
-        except ValueError:
-            blocks = [lay.name for lay in model.layers if lay.name.startswith(("mixed", "block", "expanded_conv"))]
-            raise ValueError(f"{backbone} has no layer {layer!r}; candidates: {', '.join(blocks[:20])}") from None
-        model = keras.Model(model.input, keras.layers.GlobalAveragePooling2D(name=f"{layer}_avg_pool")(out),
-                            name=f"{backbone}_{layer}")
-        dim = int(out.shape[-1])
+        model, dim = _pooled_block(model, layer, backbone)
     model.trainable = False
     return Extractor(backbone=backbone, image_size=(h, w), weights=label, model=model,
                      preprocess=module.preprocess_input, dim=dim, layer=layer)
+
+
+def _pooled_block(model, layer: str, backbone: str):
+    """(model average-pooling ``layer``'s output, its width); shares ``model``'s weights."""
+    import keras  # noqa: PLC0415
+
+    try:
+        out = model.get_layer(layer).output
+    except ValueError:
+        blocks = [lay.name for lay in model.layers if lay.name.startswith(("mixed", "block", "expanded_conv"))]
+        raise ValueError(f"{backbone} has no layer {layer!r}; candidates: {', '.join(blocks[:20])}") from None
+    pooled = keras.Model(model.input, keras.layers.GlobalAveragePooling2D(name=f"{layer}_avg_pool")(out),
+                         name=f"{backbone}_{layer}")
+    return pooled, int(out.shape[-1])
+
+
+def block_extractor(extractor: Extractor, layer: str) -> Extractor:
+    """An extractor pooling the intermediate block ``layer`` of ``extractor``'s (full) backbone, sharing its weights.
+
+    BatchNorm statistics re-estimated on the full backbone carry over unchanged (each layer's statistics only
+    depend on the layers before it), so probing several depths costs one build and one re-estimation."""
+    if extractor.layer is not None:
+        raise ValueError(f"block_extractor needs a full backbone (layer=None), got one already cut at {extractor.layer!r}")
+    model, dim = _pooled_block(extractor.model, layer, extractor.backbone)
+    model.trainable = False
+    return dataclasses.replace(extractor, model=model, dim=dim, layer=layer, _compiled=None)
 
 
 # ------------------------------------------------------------------------------------------------

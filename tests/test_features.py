@@ -71,6 +71,20 @@ def test_intermediate_layer_pooling_has_that_layers_width():
     assert ex.dim == 288 and ex(np.zeros((2, 75, 75, 3), np.uint8)).shape == (2, 288)
 
 
+def test_block_extractor_equals_a_backbone_built_at_that_block():
+    """Probing a depth of the full re-estimated backbone == building the backbone cut there and re-estimating it."""
+    frames = np.random.default_rng(0).integers(0, 255, (24, 75, 75, 3), dtype=np.uint8)
+    full = features.reestimate_batchnorm(features.build_extractor("inception_v3", 75, weights=None), frames)
+    probe = features.block_extractor(full, "mixed1")
+    cut = features.reestimate_batchnorm(features.build_extractor("inception_v3", 75, weights=None, layer="mixed1"),
+                                        frames)
+    assert probe.dim == cut.dim == 288 and probe.layer == "mixed1" and full.layer is None
+    np.testing.assert_allclose(probe(frames[:4]), cut(frames[:4]), rtol=1e-3, atol=1e-4)
+    assert full(frames[:2]).shape == (2, 2048)                          # the full extractor is unchanged
+    with pytest.raises(ValueError, match="full backbone"):
+        features.block_extractor(cut, "mixed0")
+
+
 def test_extract_features_shape_dtype_and_cache_reuse(tiny_index, tmp_path, monkeypatch):
     ex = _small_extractor(tiny_index)
     fs = features.extract_features(tiny_index, ex, cache_root=tmp_path, batch_size=16, progress=False)

@@ -195,6 +195,38 @@ def test_hyperband_runs_the_computed_budget_and_random_search_matches_it(tmp_pat
     assert events and any(b"hparams" in e.read_bytes() for e in events)   # TensorBoard HParams sessions
 
 
+@pytest.mark.slow
+def test_searches_in_parallel_processes_match_the_sequential_run(tmp_path):
+    """compare_tuners(jobs=2): same trials (hyperparameters, epochs) as in-process, read back from disk."""
+    data = _tiny_data()
+    kw = dict(seeds=(0,), max_epochs=2, factor=2, patience=10, progress=False, tensorboard=False, **FAST)
+    seq = T.compare_tuners(data, directory=tmp_path / "seq", **kw)
+    par = T.compare_tuners(data, directory=tmp_path / "par", jobs=2, **kw)
+    cols = ["trial_id", "status", "lstm_units", "dense1", "activation", "learning_rate", "epochs_planned"]
+    for a, b in zip(seq.results, par.results):
+        assert (a.kind, a.seed) == (b.kind, b.seed) and b.tuner is None and b.seconds > 0
+        pd.testing.assert_frame_equal(a.trials[cols], b.trials[cols])
+        assert b.trials["end_s"].notna().all()                          # per-trial times survive the process hop
+    assert set(par.summary()["tuner"]) == {"hyperband", "random"}
+    with pytest.raises(ValueError, match="overwrite=False"):
+        par.results[0].best_model()
+    assert (tmp_path / "par" / "compare-logs" / "random-seed0.log").is_file()
+
+
+@pytest.mark.slow
+def test_a_failing_parallel_search_reports_its_log(tmp_path, monkeypatch):
+    def corrupt_save(self, path, meta=None):
+        path = os.fspath(path)
+        with open(path, "wb") as fh:
+            fh.write(b"not an npz")
+        return path
+
+    monkeypatch.setattr(T.TuningData, "save", corrupt_save)
+    with pytest.raises(RuntimeError, match=r"search (hyperband|random)-seed0 failed(.|\n)*error:"):
+        T.compare_tuners(_tiny_data(), seeds=(0,), directory=tmp_path, max_epochs=2, factor=2, jobs=2,
+                         progress=False, tensorboard=False, **FAST)
+
+
 class _Interrupt(BaseException):
     """Like Ctrl-C in the middle of a trial (keras-tuner only catches Exception)."""
 
