@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         tmp = readme.with_suffix(".md.part")
         tmp.write_text(new)
         tmp.replace(readme)
-    print(f"README results table written from {len(metrics)} of {len(NOTEBOOKS)} notebooks' metrics")
+    found = sum(name in metrics for name in NOTEBOOKS)
+    print(f"README results table written from {found} of {len(NOTEBOOKS)} notebooks' metrics"
+          + (" and the last `make figures` timings" if TIMINGS in metrics else ""))
     return 0
 
 
