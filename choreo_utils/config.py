@@ -66,6 +66,14 @@ def metrics_path(name: str) -> Path:
     return artifacts_dir() / "metrics" / f"{name}.json"
 
 
+def relative_to_root(path: str | os.PathLike) -> str:
+    """``path`` relative to the project root (what notebooks print: the same on every machine); else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(project_root().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def genre_index(genre: str) -> int:
     """Integer label of a genre name; clear error for unknown names."""
     try:

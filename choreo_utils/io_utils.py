@@ -49,8 +49,10 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
     return write_bytes_atomic(path, text.encode())
 
 
-def save_metrics(name: str, metrics: dict[str, Any]) -> Path:
-    """Write a notebook's headline numbers to ``artifacts/metrics/<name>.json`` and return the path."""
-    from choreo_utils.config import metrics_path  # noqa: PLC0415
+def save_metrics(name: str, metrics: dict[str, Any]) -> str:
+    """Write a notebook's headline numbers to ``artifacts/metrics/<name>.json``.
 
-    return write_json(metrics_path(name), metrics)
+    Returns the path relative to the project root, e.g. ``'artifacts/metrics/03_classifier_training.json'``."""
+    from choreo_utils.config import metrics_path, relative_to_root  # noqa: PLC0415
+
+    return relative_to_root(write_json(metrics_path(name), metrics))

@@ -21,14 +21,7 @@ def save_fig(fig: plt.Figure, name: str, dpi: int = 110) -> str:
     path = config.figures_dir() / f"{name}.png"
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png", metadata={"Software": None})
-    return _relative(path)
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(config.project_root()))
-    except ValueError:
-        return str(path)
+    return config.relative_to_root(path)
 
 
 def frame_grid(frames: Sequence[np.ndarray], titles: Sequence[str] | None = None, ncols: int = 4,

@@ -53,7 +53,8 @@ def test_atomic_path_leaves_old_file_on_failure(tmp_path):
 
 def test_save_metrics_converts_numpy(project_tmp):
     path = save_metrics("demo", {"acc": np.float32(0.5), "counts": np.arange(3)})
-    assert json.loads(path.read_text()) == {"acc": 0.5, "counts": [0, 1, 2]}
+    assert path == "artifacts/metrics/demo.json"                      # printed by notebooks: machine-independent
+    assert json.loads((project_tmp / path).read_text()) == {"acc": 0.5, "counts": [0, 1, 2]}
 
 
 def test_filtered_native_stderr_drops_only_benign_lines(capfd):
