@@ -1112,6 +1112,7 @@ def _searches_in_processes(data: TuningData, configs: Sequence[SearchConfig], *,
     pending = list(zip(names, configs))
     running: dict[str, tuple[subprocess.Popen, float]] = {}
     seconds: dict[str, float] = {}
+    tables: dict[str, pd.DataFrame] = {}   # read once, when a search has finished
     bar = _progress_bar(sum(c.trials for c in configs), f"{len(configs)} searches, {jobs} at a time", progress)
 
     def start(name: str, cfg: SearchConfig) -> None:
@@ -1127,8 +1128,8 @@ def _searches_in_processes(data: TuningData, configs: Sequence[SearchConfig], *,
                                               stdin=subprocess.DEVNULL), time.perf_counter())
 
     def finished_trials() -> int:
-        n = 0
-        for name in names:
+        n = sum(int(t["status"].isin(["COMPLETED", "FAILED", "INVALID"]).sum()) for t in tables.values())
+        for name in running:   # searches still going: poll their trial files
             for path in (directory / name).glob("trial_*/trial.json"):
                 try:
                     n += json.loads(path.read_text()).get("status") in ("COMPLETED", "FAILED", "INVALID")
@@ -1150,6 +1151,7 @@ def _searches_in_processes(data: TuningData, configs: Sequence[SearchConfig], *,
                     log = log_dir / f"{name}.log"
                     raise RuntimeError(f"search {name} failed (exit code {proc.returncode}); the end of {log}:\n"
                                        f"{_tail(log)}")
+                tables[name] = trial_table(directory / name)
             if bar is not None:
                 bar.update(finished_trials() - bar.n)
     finally:
@@ -1157,7 +1159,7 @@ def _searches_in_processes(data: TuningData, configs: Sequence[SearchConfig], *,
             _stop(proc)
         if bar is not None:
             bar.close()
-    return [SearchResult(cfg, directory / name, None, seconds[name], trial_table(directory / name),
+    return [SearchResult(cfg, directory / name, None, seconds[name], tables[name],
                          _tensorboard_dir(directory, name) if tensorboard else None)
             for name, cfg in zip(names, configs)]
 

@@ -17,6 +17,9 @@ import math
 import sys
 from pathlib import Path
 
+from choreo_utils.config import metrics_path
+from choreo_utils.io_utils import write_bytes_atomic
+
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 NOTEBOOKS = ("01_dataset_prep", "02_feature_extraction", "03_classifier_training", "04_hyperband_tuning",
@@ -132,7 +135,7 @@ def replace_block(readme: str, table: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--metrics", default=str(ROOT / "artifacts" / "metrics"), help="folder of <notebook>.json")
+    ap.add_argument("--metrics", default=str(metrics_path(TIMINGS).parent), help="folder of <notebook>.json")
     ap.add_argument("--readme", default=str(ROOT / "README.md"))
     ap.add_argument("--check", action="store_true", help="exit 1 if README's table differs from the metrics")
     args = ap.parse_args(argv)
@@ -147,9 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print("README results table is current" if new == old else "README results table is out of date")
         return int(new != old)
     if new != old:
-        tmp = readme.with_suffix(".md.part")
-        tmp.write_text(new)
-        tmp.replace(readme)
+        write_bytes_atomic(readme, new.encode())
     found = sum(name in metrics for name in NOTEBOOKS)
     print(f"README results table written from {found} of {len(NOTEBOOKS)} notebooks' metrics"
           + (" and the last `make figures` timings" if TIMINGS in metrics else ""))

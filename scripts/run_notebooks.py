@@ -18,6 +18,7 @@ from pathlib import Path
 import papermill as pm
 import yaml
 
+from choreo_utils.config import metrics_path
 from choreo_utils.io_utils import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.inplace and len(paths) > 1:  # a whole `make figures` run: README's results table shows it
             record = {"params": Path(args.params).name, "cpu_count": os.cpu_count(),
                       "seconds": {name: round(secs, 1) for name, secs in timings}}
-            write_json(ROOT / "artifacts" / "metrics" / "run_notebooks.json", record)
+            write_json(metrics_path("run_notebooks"), record)
     return 0
 
 
