@@ -1,26 +1,30 @@
 # AI Choreographer — the two commands a newcomer needs are `make figures` and `make test`.
-# Both create the virtual environment (.venv) and install the project into it first.
+# Both create the virtual environment (.venv) and install the project into it first, with the exact versions
+# in requirements/constraints.txt (the ones behind the committed results).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
-export MPLBACKEND := Agg
+# No MPLBACKEND here: a kernel started with MPLBACKEND=Agg shows no figures. Unit tests pick Agg themselves.
 
-.PHONY: install figures test unit notebooks lab clean-smoke tune-distributed
+.PHONY: install figures test unit notebooks colab-check lab lock clean clean-smoke tune-distributed
 
 $(BIN)/python:
+	@$(PYTHON) scripts/check_python.py
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	@$(BIN)/python scripts/check_python.py
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -c $(CONSTRAINTS) -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the package with its dev extras
+install: $(STAMP)  ## create .venv and install the package with its dev extras, pinned
 
-figures: $(STAMP)  ## run every notebook with params/default.yaml, write them back, regenerate figures/ and README's results
+figures: $(STAMP)  ## run every notebook with params/default.yaml, REWRITE notebooks/, figures/ and README's results
 	$(BIN)/python scripts/run_notebooks.py --params params/default.yaml --inplace
 	$(BIN)/python scripts/results_table.py
 
@@ -30,15 +34,36 @@ unit: $(STAMP)  ## unit tests only
 notebooks: $(STAMP)  ## execute every notebook with params/smoke.yaml (papermill injects, nbval runs)
 	$(BIN)/python scripts/run_notebooks.py --params params/smoke.yaml --prepare-only --output-dir artifacts/smoke/notebooks
 	CHOREO_SMOKE=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider artifacts/smoke/notebooks -q
-	$(BIN)/python -m pytest -m notebooks -q  # the real-data route on a Let's Dance-layout archive
+	$(BIN)/python -m pytest -m notebooks -q  # the real-data route and the simulated Colab first run
 
-test: unit notebooks  ## everything CI runs
+test: unit notebooks  ## everything CI runs (CI also runs `make colab-check`)
+
+# The smoke notebooks once more, on Colab's package versions (requirements/colab.txt) in a second venv.
+COLAB_VENV := .venv-colab
+$(COLAB_VENV)/.installed: pyproject.toml requirements/colab.txt
+	@$(PYTHON) scripts/check_python.py
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install -c requirements/colab.txt -e ".[dev]"
+	touch $@
+colab-check: $(COLAB_VENV)/.installed  ## smoke notebooks on Colab's stack (TensorFlow 2.20, Keras 3.13, ipywidgets 7.7.1, ...)
+	rm -rf artifacts/smoke
+	$(COLAB_VENV)/bin/python -c "from choreo_utils import runtime; print(runtime.versions_line())"
+	$(COLAB_VENV)/bin/python scripts/run_notebooks.py --params params/smoke.yaml --prepare-only --output-dir artifacts/smoke/notebooks
+	CHOREO_SMOKE=1 $(COLAB_VENV)/bin/python -m pytest --nbval-lax -p no:cacheprovider artifacts/smoke/notebooks -q
 
 lab: $(STAMP)  ## open JupyterLab in the project environment
 	$(BIN)/jupyter lab notebooks/
 
-clean-smoke:
+lock: $(STAMP)  ## rewrite requirements/constraints.txt from .venv (after a deliberate upgrade; then make figures)
+	$(BIN)/python scripts/lock.py $(CONSTRAINTS)
+
+clean-smoke:  ## remove CI's smoke outputs (artifacts/smoke)
 	rm -rf artifacts/smoke
+
+clean:  ## remove everything the notebooks regenerate: artifacts/ and data/synthetic (keeps downloads and extracted Let's Dance frames)
+	rm -rf artifacts data/synthetic
+	@echo "kept: data/README.md and any Let's Dance download or extraction under data/ (remove those by hand)"
 
 # Distributed keras-tuner search on this machine: a chief (this process) and $(WORKERS) worker processes
 # talking gRPC on 127.0.0.1 (KERASTUNER_TUNER_ID / KERASTUNER_ORACLE_IP / KERASTUNER_ORACLE_PORT). Features

@@ -94,16 +94,21 @@ class TrainResult:
 
 def train(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray | None = None,
           y_val: np.ndarray | None = None, epochs: int = 20, batch_size: int = 128, seed: int = 0,
-          verbose: int = 0, callbacks: Sequence[Any] = ()) -> TrainResult:
-    """Fit with one-hot targets (``y_*`` are integer labels); validation data are *grouped* training videos."""
+          verbose: int = 0, callbacks: Sequence[Any] = (), progress: str | None = "training") -> TrainResult:
+    """Fit with one-hot targets (``y_*`` are integer labels); validation data are *grouped* training videos.
+
+    ``progress`` names the epoch progress bar (``None``: no bar)."""
     import keras  # noqa: PLC0415
+
+    from choreo_utils.progress import keras_epochs  # noqa: PLC0415
 
     keras.utils.set_random_seed(seed)
     n_classes = model.output_shape[-1]
     val = (x_val, one_hot(y_val, n_classes)) if x_val is not None and len(x_val) else None
     start = time.perf_counter()
     hist = model.fit(x_train, one_hot(y_train, n_classes), validation_data=val, epochs=epochs,
-                     batch_size=batch_size, shuffle=True, verbose=verbose, callbacks=list(callbacks))
+                     batch_size=batch_size, shuffle=True, verbose=verbose,
+                     callbacks=[*callbacks, *([keras_epochs(epochs, progress)] if progress and not verbose else [])])
     return TrainResult(model, {k: [float(v) for v in vals] for k, vals in hist.history.items()},
                        time.perf_counter() - start)
 
@@ -163,14 +168,67 @@ def check_split_classes(split_clips: pd.DataFrame, split: str = "test") -> list[
     return [g for g in GENRES if g not in present]
 
 
-def classify_video(path, extractor, model, clip_len: int = 30, stride: int | None = None,
+def save_classifier(model, extractor, name: str = "03_classifier", **meta: Any) -> Path:
+    """Save what a fresh session needs to classify videos: the trained ``model`` (``classifier.keras``), the
+    feature ``extractor`` as used (:func:`features.save_extractor`) and ``model.json`` (genres, clip length,
+    image size, features, package versions, plus ``meta``), atomically, under ``artifacts/models/<name>/``.
+
+    Returns the folder; pass it to :func:`load_classifier` or straight to :func:`classify_video`."""
+    from choreo_utils import config, features, runtime  # noqa: PLC0415
+    from choreo_utils.io_utils import atomic_dir, write_json  # noqa: PLC0415
+
+    folder = config.models_dir() / name
+    with atomic_dir(folder) as tmp:
+        model.save(tmp / "classifier.keras")
+        features.save_extractor(extractor, tmp)
+        write_json(tmp / "model.json", {
+            "genres": list(GENRES)[:model.output_shape[-1]], "clip_len": int(model.input_shape[1]),
+            "feature_dim": int(model.input_shape[2]), "image_size": list(extractor.image_size),
+            "features": extractor.label, "versions": runtime.versions(), **meta})
+    return folder
+
+
+def load_classifier(folder) -> tuple[Any, Any, dict[str, Any]]:
+    """``(model, extractor, description)`` from a folder written by :func:`save_classifier`."""
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    import keras  # noqa: PLC0415
+
+    from choreo_utils import features  # noqa: PLC0415
+
+    folder = Path(folder)
+    if not (folder / "classifier.keras").is_file():
+        raise FileNotFoundError(f"{folder} holds no saved classifier (classifier.keras): run notebook 03, which "
+                                "saves its trained model to artifacts/models/03_classifier, or pass that folder")
+    meta = json.loads((folder / "model.json").read_text())
+    from choreo_utils.io_utils import without_optimizer_warning  # noqa: PLC0415
+
+    with without_optimizer_warning():
+        model = keras.models.load_model(folder / "classifier.keras", compile=False)
+    return model, features.load_extractor(folder), meta
+
+
+def classify_video(path, extractor=None, model=None, clip_len: int | None = None, stride: int | None = None,
                    batch_size: int = 64) -> pd.DataFrame:
     """Genre probabilities for a video file or frame folder: slide clips, extract features, average.
 
-    Returns one row per clip (start frame, probabilities) plus a final ``"video"`` row with the mean.
+    ``model`` is a trained Keras model (then pass its ``extractor``), or the folder :func:`save_classifier`
+    wrote (e.g. ``"artifacts/models/03_classifier"``), which brings its own extractor. ``clip_len`` defaults to
+    the model's. Returns one row per clip (start frame, probabilities) plus a final ``"video"`` row with the mean.
     """
     from choreo_utils.video import read_video  # noqa: PLC0415
 
+    if model is None:
+        raise ValueError("pass model=: a trained Keras model, or the folder save_classifier wrote "
+                         "(e.g. 'artifacts/models/03_classifier')")
+    if not hasattr(model, "predict"):           # a saved classifier's folder
+        model, saved_extractor, _ = load_classifier(model)
+        extractor = extractor or saved_extractor
+    if extractor is None:
+        raise ValueError("a Keras model needs the extractor its features came from: classify_video(path, "
+                         "extractor, model), or pass the saved folder as model=")
+    clip_len = clip_len or model.input_shape[1]
     stride = stride or clip_len
     frames = read_video(path, size=extractor.image_size)
     expected = model.input_shape[1:]
@@ -200,8 +258,10 @@ Split = tuple  # (X, labels, video_ids)
 
 def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                  temporal: bool = True, shuffle: bool = False, seed: int = 0, epochs: int | None = None,
-                 verbose: int = 0) -> dict[str, Any]:
+                 verbose: int = 0, progress: str | None = None) -> dict[str, Any]:
     """Build, train and evaluate one variant on (X, labels, video_ids) splits; ``shuffle`` permutes frames.
+
+    ``progress`` names the epoch progress bar (default: the variant's name; ``""`` for none).
 
     Returns the model, its history, training seconds, and evaluations on the train and test splits.
     """
@@ -210,8 +270,10 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
     (xtr, ytr, vtr), (xte, yte, vte) = train_split, test_split
     xva, yva = (prep(val_split[0], 1), val_split[1]) if val_split is not None else (None, None)
     model = build_classifier(xtr.shape[1], xtr.shape[2], temporal=temporal, **model_kwargs(p))
+    if progress is None:
+        progress = ("BiLSTM" if temporal else "mean over frames") + (", shuffled frames" if shuffle else "")
     result = train(model, prep(xtr, 0), ytr, xva, yva, epochs=epochs or p.get("epochs", 20),
-                   batch_size=p.get("batch_size", 128), seed=seed, verbose=verbose)
+                   batch_size=p.get("batch_size", 128), seed=seed, verbose=verbose, progress=progress or None)
     return {"model": model, "history": result.history, "seconds": result.seconds,
             "train": evaluate(model, prep(xtr, 0), ytr, vtr), "test": evaluate(model, prep(xte, 2), yte, vte)}
 

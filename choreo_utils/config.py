@@ -10,6 +10,7 @@ import random
 import re
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -66,6 +67,11 @@ def metrics_path(name: str) -> Path:
     return artifacts_dir() / "metrics" / f"{name}.json"
 
 
+def models_dir() -> Path:
+    """``artifacts/models``: trained models saved by the notebooks, with what produced them."""
+    return artifacts_dir() / "models"
+
+
 def relative_to_root(path: str | os.PathLike) -> str:
     """``path`` relative to the project root (what notebooks print: the same on every machine); else as given."""
     try:
@@ -108,7 +114,8 @@ BENIGN_TF_STDERR = re.compile(
     r"|cuda_platform\.cc.*failed call to cuInit|Unable to register cu(DNN|FFT|BLAS) factory"
     r"|computation placer already registered|oneDNN custom operations are on"
     r"|This TensorFlow binary is optimized to use available CPU instructions"
-    r"|rebuild TensorFlow with the appropriate compiler flags")
+    r"|rebuild TensorFlow with the appropriate compiler flags"
+    r"|meta_optimizer\.cc.*remapper failed")
 
 
 @contextlib.contextmanager
@@ -143,11 +150,18 @@ def filtered_native_stderr(benign: re.Pattern = BENIGN_TF_STDERR) -> Iterator[No
 def device_note() -> str:
     """One line saying whether TensorFlow sees a GPU (for the notebooks' Setup section).
 
-    Imports TensorFlow with its benign CUDA-probe messages filtered out (see ``filtered_native_stderr``)."""
+    Imports TensorFlow with its benign CUDA-probe messages filtered out (see ``filtered_native_stderr``), and
+    silences two known-benign repeated messages (see below)."""
     with filtered_native_stderr():
         import tensorflow as tf  # noqa: PLC0415
 
         gpus = tf.config.list_physical_devices("GPU")
+    # Two known, benign messages the notebooks would otherwise repeat (errors and other warnings still show):
+    # TensorFlow's "retracing" warning — the notebooks build many small models on purpose (seeds, baselines,
+    # trials) — and Keras's note that it skipped a checkpoint's optimizer state, which keras-tuner's Hyperband
+    # triggers each time it restores a promoted trial's weights into a freshly compiled model.
+    tf.get_logger().setLevel("ERROR")
+    warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
     if gpus:
         return f"TensorFlow {tf.__version__}: running on {len(gpus)} GPU(s) ({gpus[0].name})."
     return (f"TensorFlow {tf.__version__}: no GPU found, running on {os.cpu_count()} CPU core(s) — "

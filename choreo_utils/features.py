@@ -204,6 +204,37 @@ def block_extractor(extractor: Extractor, layer: str) -> Extractor:
     return dataclasses.replace(extractor, model=model, dim=dim, layer=layer, _compiled=None)
 
 
+def save_extractor(extractor: Extractor, folder: str | os.PathLike) -> Path:
+    """Write ``extractor`` as used (weights, re-estimated BatchNorm statistics included) to ``folder``:
+    ``extractor.keras`` plus ``extractor.json`` describing it. Reload with :func:`load_extractor`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    extractor.model.save(folder / "extractor.keras")
+    write_json(folder / "extractor.json", {
+        "backbone": extractor.backbone, "image_size": list(extractor.image_size), "weights": extractor.weights,
+        "dim": extractor.dim, "layer": extractor.layer, "bn_reestimated": extractor.bn_reestimated,
+        "label": extractor.label})
+    return folder
+
+
+def load_extractor(folder: str | os.PathLike) -> Extractor:
+    """The extractor :func:`save_extractor` wrote to ``folder``, ready to call (no network, no re-estimation)."""
+    import keras  # noqa: PLC0415
+
+    folder = Path(folder)
+    meta_path, model_path = folder / "extractor.json", folder / "extractor.keras"
+    if not (meta_path.is_file() and model_path.is_file()):
+        raise FileNotFoundError(f"{folder} holds no saved extractor (extractor.json + extractor.keras): save one "
+                                "with features.save_extractor, or run notebook 03, which saves its own")
+    meta = json.loads(meta_path.read_text())
+    spec = BACKBONES[meta["backbone"]]
+    model = keras.models.load_model(model_path, compile=False)   # saved uncompiled: no optimizer to restore
+    model.trainable = False
+    return Extractor(backbone=meta["backbone"], image_size=tuple(meta["image_size"]), weights=meta["weights"],
+                     model=model, preprocess=getattr(keras.applications, spec["module"]).preprocess_input,
+                     dim=int(meta["dim"]), layer=meta["layer"], bn_reestimated=meta["bn_reestimated"])
+
+
 # ------------------------------------------------------------------------------------------------
 # BatchNorm re-estimation (needed for weights=None)
 # ------------------------------------------------------------------------------------------------
@@ -339,7 +370,7 @@ def extract_features(index: pd.DataFrame, extractor: Extractor, cache_root: str 
     Resumable: finished videos are recorded in ``progress.json`` after their rows are flushed to disk; a
     re-run skips them. The cache is complete only once ``meta.json`` exists.
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
+    from choreo_utils.progress import bar as progress_bar  # noqa: PLC0415
 
     if extractor.offline and not extractor.bn_reestimated:
         warnings.warn("extracting with a random-init backbone whose BatchNorm statistics were not re-estimated: "
@@ -378,7 +409,7 @@ def extract_features(index: pd.DataFrame, extractor: Extractor, cache_root: str 
     def load(rows: np.ndarray):
         return _load_batch(paths[rows].tolist(), extractor.image_size)
 
-    bar = tqdm(total=len(todo), desc=f"features ({extractor.backbone})", unit="frame", disable=not progress,
+    bar = progress_bar(total=len(todo), desc=f"features ({extractor.backbone})", unit="frame", disable=not progress,
                initial=0)
     with ThreadPoolExecutor(max(1, workers)) as pool:
         pending = [pool.submit(load, b) for b in batches[:2]]

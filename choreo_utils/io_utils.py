@@ -1,9 +1,10 @@
-"""Atomic writes: a file is either complete or absent, never half-written."""
+"""Atomic writes: a file (or a folder of files) is either complete or absent, never half-written."""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -28,6 +29,40 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder next to ``path``; it replaces ``path`` (whole) only if the block succeeds.
+
+    For artifacts made of several files (a saved model and its description): a crash leaves the old folder, or
+    none, never a mix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent))
+    try:
+        yield tmp
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+@contextlib.contextmanager
+def without_optimizer_warning() -> Iterator[None]:
+    """Load a saved Keras model for prediction (``compile=False``) without Keras warning that it skipped the
+    optimizer's saved state — skipping it is the point."""
+    import warnings  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        yield
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
@@ -50,9 +85,11 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def save_metrics(name: str, metrics: dict[str, Any]) -> str:
-    """Write a notebook's headline numbers to ``artifacts/metrics/<name>.json``.
+    """Write a notebook's headline numbers to ``artifacts/metrics/<name>.json``, with the package versions
+    that produced them (``"versions"``, from :func:`choreo_utils.runtime.versions`).
 
     Returns the path relative to the project root, e.g. ``'artifacts/metrics/03_classifier_training.json'``."""
     from choreo_utils.config import metrics_path, relative_to_root  # noqa: PLC0415
+    from choreo_utils.runtime import versions  # noqa: PLC0415
 
-    return relative_to_root(write_json(metrics_path(name), metrics))
+    return relative_to_root(write_json(metrics_path(name), {**metrics, "versions": versions()}))

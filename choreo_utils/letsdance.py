@@ -40,10 +40,10 @@ import urllib.request
 import warnings
 import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import IO, Iterable, NamedTuple
+from typing import IO, Any, Iterable, NamedTuple
 
 import pandas as pd
-from tqdm.auto import tqdm
+from choreo_utils.progress import bar as progress_bar
 
 from choreo_utils.config import GENRES
 from choreo_utils.io_utils import atomic_path, write_bytes_atomic, write_json
@@ -295,7 +295,7 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
     dest.mkdir(parents=True, exist_ok=True)
     try:
         with archive.open("rb") as raw, tarfile.open(fileobj=raw, mode="r|gz") as tar, \
-                tqdm(total=archive.stat().st_size, unit="B", unit_scale=True, desc=f"extract {archive.name}",
+                progress_bar(total=archive.stat().st_size, unit="B", unit_scale=True, desc=f"extract {archive.name}",
                      disable=not progress) as bar:
             for member in tar:
                 bar.update(raw.tell() - bar.n)
@@ -359,7 +359,7 @@ def _write_record(dest: Path, digest: str) -> None:
     write_bytes_atomic(_record_path(dest), f"{digest}  {dest.name}\n".encode())
 
 
-def _copy_stream(source: IO[bytes], out: IO[bytes], bar: tqdm) -> int:
+def _copy_stream(source: IO[bytes], out: IO[bytes], bar: Any) -> int:
     n = 0
     for chunk in iter(lambda: source.read(_CHUNK), b""):
         out.write(chunk)
@@ -403,7 +403,7 @@ def download(url_or_path: str | os.PathLike, dest: str | os.PathLike, sha256: st
     if local is not None:
         with atomic_path(dest) as tmp:
             with local.open("rb") as src, tmp.open("wb") as out, \
-                    tqdm(total=local.stat().st_size, unit="B", unit_scale=True, desc=f"copy {local.name}",
+                    progress_bar(total=local.stat().st_size, unit="B", unit_scale=True, desc=f"copy {local.name}",
                          disable=not progress) as bar:
                 _copy_stream(src, out, bar)
             digest = sha256sum(tmp)
@@ -484,7 +484,7 @@ def _fetch_resumable(url: str, part: Path, progress: bool) -> None:
             else:                     # 200 (Range ignored) or file:// URL: restart cleanly
                 offset, mode = 0, "wb"
             total = offset + length if length is not None else None
-            with part.open(mode) as out, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
+            with part.open(mode) as out, progress_bar(total=total, initial=offset, unit="B", unit_scale=True,
                                               desc=f"download {part.name[:-5]}", disable=not progress) as bar:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
                     out.write(chunk)

@@ -493,7 +493,7 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
     temporary folder first and renamed into place at the end, so an interrupted run never leaves a
     partial dataset that looks complete.
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
+    from choreo_utils.progress import bar as progress_bar  # noqa: PLC0415
 
     root = Path(root)
     size = (int(size[0]), int(size[1])) if not isinstance(size, int) else (int(size), int(size))
@@ -537,10 +537,10 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
         if workers > 1:
             ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
             with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                list(tqdm(pool.map(_write_video, jobs, chunksize=4), total=len(jobs), desc="rendering videos",
+                list(progress_bar(pool.map(_write_video, jobs, chunksize=4), total=len(jobs), desc="rendering videos",
                           unit="video", disable=not progress))
         else:
-            for job in tqdm(jobs, desc="rendering videos", unit="video", disable=not progress):
+            for job in progress_bar(jobs, desc="rendering videos", unit="video", disable=not progress):
                 _write_video(job)
         if rgb.exists():
             shutil.rmtree(rgb)

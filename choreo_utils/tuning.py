@@ -789,9 +789,9 @@ class SearchResult:
 def _progress_bar(total: int, desc: str, enabled: bool):
     if not enabled:
         return None
-    from tqdm.auto import tqdm  # noqa: PLC0415
+    from choreo_utils.progress import bar  # noqa: PLC0415
 
-    return tqdm(total=total, desc=desc, unit="trial", leave=False)
+    return bar(total=total, desc=desc, unit="trial")
 
 
 def _role() -> str:

@@ -13,15 +13,32 @@ from choreo_utils import config
 
 
 def save_fig(fig: plt.Figure, name: str, dpi: int = 110) -> str:
-    """Save ``fig`` as ``figures/<name>.png`` (``artifacts/smoke/figures`` in smoke mode), atomically.
+    """Save ``fig`` as ``figures/<name>.png`` (``artifacts/smoke/figures`` in smoke mode), atomically, and show it.
 
-    Returns the path relative to the project root, e.g. ``'figures/01-genre-grid.png'``."""
+    In a notebook the saved PNG itself is displayed (so what you see is what ``figures/`` holds, at its size)
+    and the figure is closed, so it is not drawn twice. Returns the path relative to the project root, e.g.
+    ``'figures/01-genre-grid.png'``."""
     from choreo_utils.io_utils import atomic_path  # noqa: PLC0415
 
     path = config.figures_dir() / f"{name}.png"
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png", metadata={"Software": None})
+    if _in_notebook():
+        from IPython.display import Image, display  # noqa: PLC0415
+
+        display(Image(data=path.read_bytes(), format="png"))
+        plt.close(fig)
     return config.relative_to_root(path)
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, Colab, papermill, nbval), where figures are displayed inline."""
+    try:
+        from IPython import get_ipython  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
 
 
 def frame_grid(frames: Sequence[np.ndarray], titles: Sequence[str] | None = None, ncols: int = 4,

@@ -22,6 +22,9 @@ from choreo_utils.io_utils import write_bytes_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+RUNTIMES = ("<!-- runtimes:start -->", "<!-- runtimes:end -->")
+#: What the Colab estimate assumes a T4 GPU sustains on convolutions: a quarter of its 8.1 TFLOP/s float32 peak.
+T4_EFFECTIVE_GFLOPS = 2000.0
 NOTEBOOKS = ("01_dataset_prep", "02_feature_extraction", "03_classifier_training", "04_hyperband_tuning",
              "05_convlstm_prediction")
 TIMINGS = "run_notebooks"  # written by scripts/run_notebooks.py at the end of `make figures`
@@ -50,7 +53,7 @@ def render(m: dict[str, dict]) -> str:
                 f"{d1['genres']} genres, {d1['frames']:,} frames")
     else:
         data = _missing(NOTEBOOKS[0])
-    rows.append(("Data", data, "Let's Dance: 1,398 videos, 16 genres"))
+    rows.append(("Data", data, "Let's Dance: 1,384 videos, 16 genres (the report says 1,398)"))
     feats = f"{d2['extractor']}; {d2['extract_fps']:.0f} frames/s on this machine" if d2 else _missing(NOTEBOOKS[1])
     rows.append(("Features", feats, "InceptionV3, ImageNet weights, 2048-d"))
     if d3:
@@ -124,13 +127,47 @@ def render(m: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def replace_block(readme: str, table: str) -> str:
-    """``readme`` with the text between the results markers replaced by ``table``."""
-    if readme.count(START) != 1 or readme.count(END) != 1 or readme.index(START) > readme.index(END):
-        raise ValueError(f"README must contain exactly one {START} … {END} block")
-    head, rest = readme.split(START)
-    _, tail = rest.split(END)
-    return f"{head}{START}\n{table}\n{END}{tail}"
+def render_runtimes(m: dict[str, dict]) -> str:
+    """Per-notebook run time: measured on this machine's CPU by `make figures`, and estimated for Colab's GPU.
+
+    The estimate keeps every CPU-bound second (data generation, graph tracing, small LSTMs: Colab's free runtime
+    has 2 vCPUs too) and rescales only the convolution-bound work the notebooks time themselves — feature
+    extraction (02) and ConvLSTM training (05) — by the GEMM rate measured in the same run (notebook 02) over
+    ``T4_EFFECTIVE_GFLOPS``."""
+    run = m.get(TIMINGS)
+    if not run:
+        return "*(run `make figures` to measure the run times)*"
+    d2, d5 = m.get(NOTEBOOKS[1], {}), m.get(NOTEBOOKS[4], {})
+    gemm = d2.get("gemm_gflops")
+    gpu_bound = {NOTEBOOKS[1]: d2.get("extract_seconds", 0.0) or 0.0, NOTEBOOKS[4]: d5.get("training_seconds", 0.0) or 0.0}
+    lines = [f"| notebook | {run['cpu_count']}-core CPU, measured | Colab T4 GPU, estimated |", "|---|---|---|"]
+    total_cpu = total_gpu = 0.0
+    for file, secs in run["seconds"].items():
+        name = file.removesuffix(".ipynb")
+        fast = gpu_bound.get(name, 0.0)
+        gpu = secs - fast + (fast * gemm / T4_EFFECTIVE_GFLOPS if gemm else fast)
+        total_cpu, total_gpu = total_cpu + secs, total_gpu + gpu
+        lines.append(f"| {name} | {_duration(secs)} | ≈ {_duration(gpu)} |")
+    lines.append(f"| **all five** | **{_duration(total_cpu)}** | **≈ {_duration(total_gpu)}** |")
+    lines += ["", f"Measured by the last `make figures` ({run['params']}); the estimate keeps the CPU-bound work and "
+                  f"rescales feature extraction and ConvLSTM training from this CPU's measured "
+                  f"{gemm or float('nan'):.0f} GFLOP/s to {T4_EFFECTIVE_GFLOPS:.0f} GFLOP/s (a quarter of a T4's "
+                  "float32 peak). A notebook opened alone first rebuilds what earlier ones cached (01–02)."]
+    return "\n".join(lines)
+
+
+def _duration(secs: float) -> str:
+    return f"{secs:.0f} s" if secs < 90 else f"{secs / 60:.1f} min"
+
+
+def replace_block(readme: str, table: str, markers: tuple[str, str] = (START, END)) -> str:
+    """``readme`` with the text between the two ``markers`` replaced by ``table``."""
+    start, end = markers
+    if readme.count(start) != 1 or readme.count(end) != 1 or readme.index(start) > readme.index(end):
+        raise ValueError(f"README must contain exactly one {start} … {end} block")
+    head, rest = readme.split(start)
+    _, tail = rest.split(end)
+    return f"{head}{start}\n{table}\n{end}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     readme = Path(args.readme)
     old = readme.read_text()
-    new = replace_block(old, render(metrics))
+    new = replace_block(replace_block(old, render(metrics)), render_runtimes(metrics), RUNTIMES)
     if args.check:
         print("README results table is current" if new == old else "README results table is out of date")
         return int(new != old)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import shutil
 import sys
@@ -33,6 +34,17 @@ def declared_parameters(path: Path) -> dict[str, object]:
         except (ValueError, SyntaxError):
             out[name] = info["default"]
     return out
+
+
+def tidy_metadata(path: Path) -> None:
+    """Papermill records absolute input/output paths in the notebook's metadata: keep only the file names, so a
+    committed notebook carries no machine paths."""
+    nb = json.loads(path.read_text())
+    meta = nb.get("metadata", {}).get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if meta.get(key):
+            meta[key] = Path(meta[key]).name
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def _same(a: object, b: object) -> bool:
@@ -64,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         print(f"--> {path.name}: {len(passed)} parameters injected from {args.params} {sorted(passed)}", flush=True)
         pm.execute_notebook(str(path), str(out), parameters=passed, cwd=str(path.parent),
-                            prepare_only=args.prepare_only, progress_bar=False, log_output=False)
+                            prepare_only=args.prepare_only, progress_bar=False, log_output=False,
+                            coalesce_streams=True)   # progress bars keep only their final state
+        if not args.prepare_only:
+            tidy_metadata(out)
         if args.inplace:  # replace the committed notebook only once the run has finished
             tmp = path.with_suffix(".ipynb.part")
             shutil.copyfile(out, tmp)

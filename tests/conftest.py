@@ -1,7 +1,12 @@
 """Shared fixtures: a tiny synthetic dataset, and isolation of the project's output folders."""
 from __future__ import annotations
 
+import matplotlib
 import pytest
+
+# No kernel runs in unit tests: draw off-screen. (Set here, not as MPLBACKEND in the environment, which the
+# notebook kernels that some tests start would inherit — and then show no figures.)
+matplotlib.use("Agg")
 
 from choreo_utils import synthetic
 

@@ -94,3 +94,96 @@ def test_per_class_report_at_clip_and_video_level():
     clip, video = C.per_class_report(result, level="clip"), C.per_class_report(result)
     assert clip["support"].sum() == 6 and video["support"].sum() == 3
     assert list(clip.index[:3]) == ["ballet", "break", "cha"]
+
+
+# ------------------------------------------------------------------------------ saved models, fresh sessions
+@pytest.fixture(scope="module")
+def saved_classifier(tmp_path_factory):
+    """A small classifier trained for one epoch on random-init features of random frames, saved as notebook 03 does."""
+    import os
+
+    from choreo_utils import features
+
+    root = tmp_path_factory.mktemp("project")
+    old = os.environ.get("CHOREO_ROOT")
+    os.environ["CHOREO_ROOT"] = str(root)
+    try:
+        rng = np.random.default_rng(0)
+        ex = features.build_extractor("inception_v3", (75, 75), weights=None, layer="mixed2")
+        features.reestimate_batchnorm(ex, rng.integers(0, 255, (16, 75, 75, 3), dtype=np.uint8))
+        model = C.build_classifier(8, ex.dim, lstm_units=8, dense1=8, dense2=8)
+        C.train(model, rng.normal(size=(32, 8, ex.dim)).astype("float32"), rng.integers(0, 16, 32), epochs=1,
+                batch_size=16, progress=None)
+        folder = C.save_classifier(model, ex, "03_classifier", seed=0)
+    finally:
+        if old is None:
+            os.environ.pop("CHOREO_ROOT")
+        else:
+            os.environ["CHOREO_ROOT"] = old
+    return {"root": root, "folder": folder, "model": model, "extractor": ex}
+
+
+def test_saved_classifier_round_trip(saved_classifier):
+    folder = saved_classifier["folder"]
+    assert folder == saved_classifier["root"] / "artifacts" / "models" / "03_classifier"
+    assert sorted(p.name for p in folder.iterdir()) == ["classifier.keras", "extractor.json", "extractor.keras",
+                                                        "model.json"]
+    model, ex, meta = C.load_classifier(folder)
+    assert meta["clip_len"] == 8 and meta["genres"] == list(C.GENRES) and meta["seed"] == 0
+    assert meta["features"] == saved_classifier["extractor"].label and "tensorflow" in meta["versions"]
+    frames = np.random.default_rng(1).integers(0, 255, (8, 75, 75, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(ex(frames), saved_classifier["extractor"](frames))   # BatchNorm stats kept
+    x = ex(frames)[None]
+    np.testing.assert_allclose(model.predict(x, verbose=0), saved_classifier["model"].predict(x, verbose=0), atol=1e-6)
+
+
+def test_classify_video_from_a_saved_folder(saved_classifier, tmp_path):
+    from choreo_utils import synthetic, video
+
+    spec = synthetic.plan_dataset(videos_per_genre=1, seed=5, genres=["tap"])[0]["spec"]
+    path = video.write_video(tmp_path / "tap.mp4", synthetic.render_video(spec, 20, size=(48, 72)), fps=25)
+    probs = C.classify_video(path, model=saved_classifier["folder"])
+    assert list(probs.index) == ["frames 0–7", "frames 8–15", "video"]
+    np.testing.assert_allclose(probs.drop(index="video").sum(axis=1), 1.0, atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="run notebook 03"):
+        C.classify_video(path, model=tmp_path)
+    with pytest.raises(ValueError, match="needs the extractor"):
+        C.classify_video(path, model=saved_classifier["model"])
+
+
+def test_readme_snippet_runs_in_a_fresh_python_session(saved_classifier):
+    """README's "Classify your own video" code, verbatim, in a new interpreter next to a saved model."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from choreo_utils import synthetic, video
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Classify your own video"):]
+    snippet = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert "artifacts/models/03_classifier" in snippet and "my_dance.mp4" in snippet
+    root = saved_classifier["root"]
+    spec = synthetic.plan_dataset(videos_per_genre=1, seed=6, genres=["waltz"])[0]["spec"]
+    video.write_video(root / "my_dance.mp4", synthetic.render_video(spec, 16, size=(48, 72)), fps=25)
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("CHOREO_ROOT", "CHOREO_SMOKE")}
+    done = subprocess.run([sys.executable, "-c", snippet], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any(g in done.stdout for g in C.GENRES), done.stdout
+
+
+def test_training_shows_one_epoch_bar(capsys):
+    """One text bar over the epochs; its final state (what a committed notebook keeps) says how far it got."""
+    import re
+
+    rng = np.random.default_rng(0)
+    model = C.build_classifier(4, 3, lstm_units=4, dense1=4, dense2=4)
+    C.train(model, rng.normal(size=(16, 4, 3)).astype("float32"), rng.integers(0, 16, 16), epochs=3, batch_size=8,
+            progress="BiLSTM test")
+    out = capsys.readouterr().out
+    final = re.sub(r".*\r(?=[^\n])", "", out).strip()      # what nbclient's coalesce_streams keeps
+    assert final.startswith("BiLSTM test |██████████| 3/3 epochs") and " loss " in final and " acc " in final
+    C.train(model, rng.normal(size=(16, 4, 3)).astype("float32"), rng.integers(0, 16, 16), epochs=1, progress=None)
+    assert "epochs" not in capsys.readouterr().out

@@ -54,7 +54,9 @@ def test_atomic_path_leaves_old_file_on_failure(tmp_path):
 def test_save_metrics_converts_numpy(project_tmp):
     path = save_metrics("demo", {"acc": np.float32(0.5), "counts": np.arange(3)})
     assert path == "artifacts/metrics/demo.json"                      # printed by notebooks: machine-independent
-    assert json.loads((project_tmp / path).read_text()) == {"acc": 0.5, "counts": [0, 1, 2]}
+    saved = json.loads((project_tmp / path).read_text())
+    assert saved.pop("versions")["python"]                              # the versions that made them
+    assert saved == {"acc": 0.5, "counts": [0, 1, 2]}
 
 
 def test_filtered_native_stderr_drops_only_benign_lines(capfd):
@@ -75,3 +77,34 @@ def test_filtered_native_stderr_restores_fd_after_an_exception(capfd):
             raise RuntimeError("boom")
     os.write(2, b"after the block\n")
     assert "after the block" in capfd.readouterr().err
+
+
+def test_atomic_dir_replaces_whole_or_not_at_all(tmp_path):
+    from choreo_utils.io_utils import atomic_dir
+
+    target = tmp_path / "model"
+    with atomic_dir(target) as tmp:
+        (tmp / "a.txt").write_text("1")
+    assert (target / "a.txt").read_text() == "1"
+    with pytest.raises(RuntimeError):
+        with atomic_dir(target) as tmp:
+            (tmp / "b.txt").write_text("half")
+            raise RuntimeError("crash mid-save")
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt"]          # the old save is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]               # no temporary folder left behind
+    with atomic_dir(target) as tmp:
+        (tmp / "c.txt").write_text("2")
+    assert sorted(p.name for p in target.iterdir()) == ["c.txt"]
+
+
+def test_metrics_record_the_versions_that_made_them(project_tmp):
+    import json
+
+    from choreo_utils import runtime
+    from choreo_utils.io_utils import save_metrics
+
+    rel = save_metrics("demo", {"accuracy": 0.5})
+    saved = json.loads((project_tmp / rel).read_text())
+    assert saved["accuracy"] == 0.5 and saved["versions"] == runtime.versions()
+    assert {"python", "tensorflow", "keras", "numpy"} <= set(saved["versions"])
+    assert all(len(line) <= 100 for line in runtime.versions_line().splitlines())

@@ -92,3 +92,68 @@ def test_papermill_can_read_every_parameter(path):
     import papermill as pm
 
     assert set(pm.inspect_notebook(str(path))) == set(_parameters(path))
+
+
+def _repository() -> str:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+
+
+def _bootstrap(path) -> str:
+    cell = _cells(path)[2]
+    assert cell["cell_type"] == "code" and '"google.colab" in sys.modules' in "".join(cell["source"]), \
+        f"{path.name}: cell 3 should be the Colab bootstrap"
+    return "".join(cell["source"])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_figures_are_shown_where_they_are_saved(path):
+    """Every cell that saves a figure also shows it: a PNG output in the committed notebook (GitHub shows it)."""
+    for i, cell in enumerate(_cells(path)):
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "save_fig(" in src:
+            pngs = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            assert pngs, f"{path.name} cell {i} saves a figure but shows none: run it in a kernel with inline plots"
+
+
+def test_every_github_address_is_the_one_in_pyproject():
+    """Badges, clone URLs and links name the repository of pyproject's [project.urls] — defined once."""
+    repo = _repository()
+    owner_repo = repo.removeprefix("https://github.com/")
+    texts = {"README.md": README, **{p.name: p.read_text() for p in NOTEBOOKS},
+             "CITATION.cff": (ROOT / "CITATION.cff").read_text()}
+    seen = 0
+    for name, text in texts.items():
+        pattern = (r"(?:colab\.research\.google\.com/github/|git clone (?:[-\w ]+ )?https://github\.com/"
+                   r"|REPO, REF, DEST = \\?\"https://github\.com/|repository-code: \"https://github\.com/)([\w.-]+/[\w.-]+)")
+        for found in re.findall(pattern, text):
+            assert found == owner_repo, f"{name} names {found}, pyproject.toml says {owner_repo}"
+            seen += 1
+    assert seen >= 2 * len(NOTEBOOKS) + len(NOTEBOOKS)   # README + notebook badges, and each clone URL
+
+
+def test_bootstrap_cells_are_identical_and_clone_the_badge_ref():
+    cells = {p.name: _bootstrap(p) for p in NOTEBOOKS}
+    assert len(set(cells.values())) == 1, "the Colab bootstrap cells differ between notebooks"
+    boot = next(iter(cells.values()))
+    ref = re.search(r'REPO, REF, DEST = "([^"]+)", "([^"]+)"', boot)
+    assert ref and ref.group(1) == _repository()
+    for path in NOTEBOOKS:
+        badge = re.search(r"colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/([\w.-]+)/",
+                          "".join(_cells(path)[0]["source"]))
+        assert badge.group(1) == ref.group(2), f"{path.name}: badge opens {badge.group(1)}, bootstrap clones {ref.group(2)}"
+    assert '"-e"' not in boot and "%pip" not in boot and "!git" not in boot   # editable: invisible until restart
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_outputs_hold_no_machine_paths_or_warnings(path):
+    nb = json.loads(path.read_text())
+    text = json.dumps([o for c in nb["cells"] for o in c.get("outputs", [])]) + json.dumps(nb["metadata"])
+    for bad in ("/tmp/", "/root/", "/home/", "/work/", "/content/"):
+        assert bad not in text, f"{path.name}: outputs or metadata contain a machine path ({bad}...)"
+    streams = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
+                      for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    for warning in ("Warning:", "WARNING", "W0000", "E0000", "absl::"):
+        assert warning not in streams, f"{path.name}: committed output shows a library warning ({warning})"
+    assert "\r" not in streams, f"{path.name}: a progress bar kept its intermediate states (run via make figures)"

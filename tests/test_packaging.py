@@ -1,8 +1,13 @@
-"""The two install routes (pip/pyproject and conda/environment.yml) list the same packages."""
+"""Install routes and their pins: pyproject, environment.yml, requirements/*.txt, the Python policy, licence."""
+import importlib.util
+import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,3 +32,83 @@ def test_params_files_parse_and_share_keys():
     assert {"smoke", "default", "letsdance"} <= set(sets)
     for name, params in sets.items():
         assert all(k.isupper() for k in params), f"params/{name}.yaml keys must be UPPER_CASE"
+
+
+def _project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    return {ln.split("==")[0].lower().replace("_", "-"): ln.split("==")[1] for ln in lines}
+
+
+def test_runtime_requirements_equal_pyproject_dependencies():
+    """The Colab bootstrap installs requirements/runtime.txt: it must be pyproject's runtime list, exactly."""
+    listed = [ln.strip() for ln in (ROOT / "requirements" / "runtime.txt").read_text().splitlines()
+              if ln.strip() and not ln.startswith("#")]
+    assert listed == _project()["dependencies"]
+
+
+@pytest.mark.parametrize("name", ["constraints.txt", "colab.txt"])
+def test_pinned_versions_satisfy_the_declared_ranges(name):
+    """Both constraint sets CI installs (the lock, and Colab's stack = the lower bounds) fit pyproject's ranges."""
+    from packaging.requirements import Requirement
+
+    pins = _pins(ROOT / "requirements" / name)
+    project = _project()
+    checked = 0
+    for spec in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        req = Requirement(spec)
+        key = req.name.lower().replace("_", "-")
+        if key in pins:
+            assert req.specifier.contains(pins[key], prereleases=True), f"{name}: {key}=={pins[key]} violates {spec}"
+            checked += 1
+    assert checked >= (len(project["dependencies"]) if name == "constraints.txt" else 5)
+
+
+def test_the_lock_pins_every_declared_package():
+    pins = _pins(ROOT / "requirements" / "constraints.txt")
+    project = _project()
+    names = _names(project["dependencies"] + project["optional-dependencies"]["dev"])
+    assert {n.replace("_", "-") for n in names} <= set(pins)
+
+
+def test_one_python_policy():
+    """pyproject's requires-python admits README's and environment.yml's Python, rejects older ones, and
+    scripts/check_python.py (run by `make install`) applies it."""
+    spec = importlib.util.spec_from_file_location("check_python", ROOT / "scripts" / "check_python.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    text = (ROOT / "pyproject.toml").read_text()
+    assert check.supported((3, 11), text) and check.supported((3, 12), text)
+    assert not check.supported((3, 10), text) and not check.supported((3, 9), text)
+    assert not check.supported((3, 14), text)   # no TensorFlow wheels yet
+    assert "Python 3.11" in (ROOT / "README.md").read_text()
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_check_python_refuses_with_a_clear_message(tmp_path):
+    """Run the check under a pyproject that excludes this interpreter: exit 1 and say what to do."""
+    script = tmp_path / "scripts" / "check_python.py"
+    script.parent.mkdir()
+    script.write_text((ROOT / "scripts" / "check_python.py").read_text())
+    (tmp_path / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.99"\n')
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "is not supported" in done.stderr and "make install PYTHON=" in done.stderr
+
+
+def test_license_and_citation():
+    project = _project()
+    assert project["license"] == "MIT" and (ROOT / "LICENSE").read_text().startswith("MIT License")
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    text = json.dumps(cff)
+    assert "1801.07388" in text and "CS230" in text
+    assert cff["repository-code"] == project["urls"]["Repository"]
+
+
+def test_makefile_sets_no_mplbackend():
+    """A kernel started with MPLBACKEND=Agg shows no figures: no make target may export it."""
+    assert "MPLBACKEND" not in re.sub(r"#.*", "", (ROOT / "Makefile").read_text())

@@ -240,3 +240,15 @@ def test_motion_crop_follows_the_motion_and_resize_model_keeps_weights():
     np.testing.assert_allclose(P.predict_next(back, crop), P.predict_next(small, crop), atol=1e-6)
     with pytest.raises(ValueError, match="channels"):
         P.resize_model(small, (H, 8, 3))
+
+
+def test_saved_predictor_round_trip(tiny_models, project_tmp):
+    model = tiny_models["default"]
+    folder = P.save_predictor(model, "05_convlstm", seq_len=6)
+    assert folder == project_tmp / "artifacts" / "models" / "05_convlstm"
+    loaded, meta = P.load_predictor(folder)
+    assert meta["seq_len"] == 6 and meta["frame_shape"] == list(model.input_shape[2:])
+    x = np.random.default_rng(0).random((1, 4, *model.input_shape[2:])).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="run notebook 05"):
+        P.load_predictor(project_tmp / "nothing")
