@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from choreo_utils import features, synthetic, video  # noqa: E402
+from choreo_utils import features, profiling, synthetic, video  # noqa: E402
 
 
 def main() -> None:
@@ -34,11 +34,11 @@ def main() -> None:
     for size in args.sizes:
         ex = features.build_extractor("inception_v3", size, weights=None)
         x = video.resize_frames(frames, (size, size))
-        gflop = features.count_flops(ex) / 1e9
-        gemm = features.gemm_gflops()
-        ours = features.throughput(ex, x, batch_size=args.batch, min_seconds=args.seconds)
-        gemm_after = features.gemm_gflops()
-        loop = features.throughput(ex, x, per_frame_predict=True, min_seconds=args.seconds)
+        gflop = profiling.count_flops(ex) / 1e9
+        gemm = profiling.gemm_gflops()
+        ours = profiling.throughput(ex, x, batch_size=args.batch, min_seconds=args.seconds)
+        gemm_after = profiling.gemm_gflops()
+        loop = profiling.throughput(ex, x, per_frame_predict=True, min_seconds=args.seconds)
         gemm_now = (gemm + gemm_after) / 2
         limit = gemm_now / gflop
         rows.append((size, gflop, gemm_now, ours, loop, ours / loop, ours / limit))

@@ -7,14 +7,14 @@ split grouped by YouTube id.
 """
 from __future__ import annotations
 
-import dataclasses
-import time
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
+from choreo_utils.checks import positive_int
 from choreo_utils.config import GENRES
+from choreo_utils.training import TrainResult, fit
 
 #: The paper's two configurations. Table I is untuned; Table II is what its Hyperband search found.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -27,13 +27,12 @@ _MODEL_KEYS = ("lstm_units", "dropout", "dense1", "dense2", "activation", "learn
 
 
 def _units(value: Any, name: str) -> int:
-    """Keras 3 rejects float units (the original ``Dense(fc_units/2)``): insist on whole numbers."""
-    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
-        raise ValueError(f"{name} must be a whole number of units, got {value} (use // for halving)")
-    value = int(value)
-    if value < 1:
-        raise ValueError(f"{name} must be ≥ 1, got {value}")
-    return value
+    """Keras 3 rejects float units (the original ``Dense(fc_units/2)``): insist on whole numbers (32.0 is 32)."""
+    if isinstance(value, (float, np.floating)):
+        if not float(value).is_integer():
+            raise ValueError(f"{name} must be a whole number of units, got {value} (use // for halving)")
+        value = int(value)
+    return positive_int(value, name)
 
 
 def model_kwargs(preset_or_params: str | dict[str, Any]) -> dict[str, Any]:
@@ -69,11 +68,10 @@ def build_classifier(clip_len: int, feature_dim: int, n_classes: int = len(GENRE
 
 
 def one_hot(labels: Sequence[int], n_classes: int = len(GENRES)) -> np.ndarray:
-    """One-hot rows (float32) for integer labels."""
-    labels = np.asarray(labels, dtype=int)
-    out = np.zeros((len(labels), n_classes), np.float32)
-    out[np.arange(len(labels)), labels] = 1.0
-    return out
+    """One-hot rows (float32) for integer labels (``keras.utils.to_categorical``)."""
+    import keras  # noqa: PLC0415
+
+    return keras.utils.to_categorical(np.asarray(labels, dtype=int), n_classes).astype(np.float32)
 
 
 def shuffle_frames(x: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -83,34 +81,17 @@ def shuffle_frames(x: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.take_along_axis(x, order[..., None], axis=1)
 
 
-@dataclasses.dataclass
-class TrainResult:
-    """A trained model, its per-epoch history and the wall time it took."""
-
-    model: Any
-    history: dict[str, list[float]]
-    seconds: float
-
-
 def train(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray | None = None,
           y_val: np.ndarray | None = None, epochs: int = 20, batch_size: int = 128, seed: int = 0,
           verbose: int = 0, callbacks: Sequence[Any] = (), progress: str | None = "training") -> TrainResult:
     """Fit with one-hot targets (``y_*`` are integer labels); validation data are *grouped* training videos.
 
-    ``progress`` names the epoch progress bar (``None``: no bar)."""
-    import keras  # noqa: PLC0415
-
-    from choreo_utils.progress import keras_epochs  # noqa: PLC0415
-
-    keras.utils.set_random_seed(seed)
+    ``progress`` names the epoch progress bar (``None``: no bar). Returns a :class:`~choreo_utils.training.TrainResult`
+    (model, history, seconds per epoch; ``.seconds`` is the total)."""
     n_classes = model.output_shape[-1]
     val = (x_val, one_hot(y_val, n_classes)) if x_val is not None and len(x_val) else None
-    start = time.perf_counter()
-    hist = model.fit(x_train, one_hot(y_train, n_classes), validation_data=val, epochs=epochs,
-                     batch_size=batch_size, shuffle=True, verbose=verbose,
-                     callbacks=[*callbacks, *([keras_epochs(epochs, progress)] if progress and not verbose else [])])
-    return TrainResult(model, {k: [float(v) for v in vals] for k, vals in hist.history.items()},
-                       time.perf_counter() - start)
+    return fit(model, x_train, one_hot(y_train, n_classes), epochs=epochs, batch_size=batch_size,
+               validation_data=val, seed=seed, verbose=verbose, callbacks=callbacks, progress=progress)
 
 
 def predict_proba(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from choreo_utils.checks import positive_int
 from choreo_utils.config import GENRES, genre_index
 
 #: Columns ``make_clips`` needs in the frame index.
@@ -30,19 +31,16 @@ CLIP_COLUMNS: tuple[str, ...] = ("clip_id", "genre", "label", "video_id", "youtu
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
 def _ratio(value: Any, name: str) -> float:
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 < value < 1:
         raise ValueError(f"{name} must be a number strictly between 0 and 1; got {value!r}")
     return float(value)
 
 
-def _require_columns(df: pd.DataFrame, columns: tuple[str, ...] | list[str], what: str, hint: str) -> None:
+def require_columns(df: pd.DataFrame, columns: tuple[str, ...] | list[str], what: str, hint: str) -> None:
+    """Raise a TypeError unless ``df`` is a DataFrame, a ValueError naming the missing ones unless it has ``columns``.
+
+    ``what`` names the table in the message (e.g. "frame index"), ``hint`` says how to make a correct one."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame; got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
@@ -94,9 +92,9 @@ def make_clips(index: pd.DataFrame, clip_len: int = 30, stride: int | None = Non
     positional, whatever the DataFrame's index labels are). Trailing frames that do not fill a whole
     window are not used; videos shorter than ``clip_len`` give no clip and are counted in one warning.
     """
-    clip_len = _positive_int(clip_len, "clip_len")
-    stride = clip_len if stride is None else _positive_int(stride, "stride")
-    _require_columns(index, INDEX_COLUMNS, "frame index",
+    clip_len = positive_int(clip_len, "clip_len")
+    stride = clip_len if stride is None else positive_int(stride, "stride")
+    require_columns(index, INDEX_COLUMNS, "frame index",
                      "Build it with choreo_utils.letsdance.index_frames(root).")
     if len(index) == 0:
         raise ValueError("frame index is empty; there are no frames to cut into clips")
@@ -154,7 +152,7 @@ def _pick_groups(df: pd.DataFrame, ratio: float, seed: int, group: str, stratify
     ``n_groups - 1``; a stratum with a single group keeps it (warned). Deterministic from ``seed``: each
     stratum draws from its own generator, seeded by (seed, crc32 of the stratum name).
     """
-    _require_columns(df, [group, stratify], "clip table", "Make it with make_clips(index).")
+    require_columns(df, [group, stratify], "clip table", "Make it with make_clips(index).")
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
     if df[group].isna().any() or df[stratify].isna().any():
@@ -186,6 +184,15 @@ def grouped_split(clips: pd.DataFrame, test_ratio: float = 1 / 11, seed: int = 0
     one when it has two or more groups, never all of them (paper ratio 10:1 train:test = 1/11). A genre
     with a single group is train only (warned). A group with clips in several genres stays whole and is
     stratified by its majority genre (warned). Deterministic from ``seed``.
+
+    Why not scikit-learn? ``GroupShuffleSplit`` and ``StratifiedGroupKFold`` give the same guarantee (no
+    YouTube id on both sides), but neither fixes how many groups of each genre are held out:
+    ``GroupShuffleSplit`` draws groups from all genres at once, so a genre can get no test group at all (and
+    another three), and ``StratifiedGroupKFold`` balances the share of *clips* per genre across k folds (so
+    only ratios 1/k) and holds out more or fewer groups of a genre whose groups differ in size. Here every
+    genre holds out exactly ``round(test_ratio × its groups)`` (clamped to 1 … n − 1), and each genre's draw
+    depends only on ``seed`` and its own name, so adding or removing a genre leaves the others' split unchanged
+    (``tests/test_clips.py`` compares it with both).
     """
     test_ratio = _ratio(test_ratio, "test_ratio")
     out = clips.copy()
@@ -199,7 +206,7 @@ def naive_split(clips: pd.DataFrame, test_ratio: float = 1 / 11, seed: int = 0) 
     from sklearn.model_selection import train_test_split  # noqa: PLC0415
 
     test_ratio = _ratio(test_ratio, "test_ratio")
-    _require_columns(clips, ["genre"], "clip table", "Make it with make_clips(index).")
+    require_columns(clips, ["genre"], "clip table", "Make it with make_clips(index).")
     out = clips.copy()
     positions = np.arange(len(out))
     try:
@@ -219,7 +226,7 @@ def validation_split(clips: pd.DataFrame, val_ratio: float = 0.1, seed: int = 0,
                      group: str = "youtube_id", stratify: str = "genre") -> pd.DataFrame:
     """Copy of split ``clips`` where a grouped ``val_ratio`` share of the train groups becomes "val"; test untouched."""
     val_ratio = _ratio(val_ratio, "val_ratio")
-    _require_columns(clips, ["split"], "clip table",
+    require_columns(clips, ["split"], "clip table",
                      "Split it first with grouped_split(clips) (validation is carved from the train rows).")
     out = clips.copy()
     train = (out["split"] == "train").to_numpy()
@@ -240,7 +247,7 @@ def leakage_report(split_clips: pd.DataFrame, group: str = "video_id") -> dict[s
     of video_id / youtube_id present: n_test_clips_sharing_<col>, fraction_sharing_<col>, n_shared_<col>s.
     Only "train" rows count as train ("val" rows are ignored).
     """
-    _require_columns(split_clips, ["split", group], "split clip table",
+    require_columns(split_clips, ["split", group], "split clip table",
                      "Split it first with grouped_split(clips) or naive_split(clips).")
     split = split_clips["split"].to_numpy()
     test, train = split == "test", split == "train"
@@ -267,7 +274,7 @@ def leakage_report(split_clips: pd.DataFrame, group: str = "video_id") -> dict[s
 
 def split_summary(split_clips: pd.DataFrame) -> pd.DataFrame:
     """Clips, videos and YouTube ids per genre per split (columns like ``clips_train``), plus an ``all`` row."""
-    _require_columns(split_clips, ["split", "genre", "video_id", "youtube_id"], "split clip table",
+    require_columns(split_clips, ["split", "genre", "video_id", "youtube_id"], "split clip table",
                      "Split it first with grouped_split(clips) or naive_split(clips).")
     present = [s for s in SPLITS if s in set(split_clips["split"])]
     others = sorted(set(map(str, split_clips["split"])) - set(SPLITS))

@@ -10,6 +10,11 @@ The paper turns every frame into InceptionV3's 2048-d average-pooled vector (Ima
   the key names everything that produced them (dataset fingerprint, backbone, image size, weights, BatchNorm
   re-estimation), so a stale cache is never reused; an interrupted run resumes at the first unfinished video.
 
+Frames are decoded with :func:`choreo_utils.video.decode_frame` and resized with
+:func:`choreo_utils.video.resize_frames`, like every other frame the package reads; a frame that does not
+decode (unreadable, not an image, a truncated JPEG) is zero-filled and reported. Measuring a backbone (FLOPs,
+GEMM speed, throughput, temporal smoothness of its features) lives in :mod:`choreo_utils.profiling`.
+
 Offline, ImageNet weights cannot be downloaded. :func:`build_extractor` then says so and names the two ways
 out; with ``weights=None`` (opt-in) the backbone is randomly initialised and its BatchNorm statistics must be
 re-estimated on training frames (:func:`reestimate_batchnorm`) — every output is labelled
@@ -32,7 +37,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from choreo_utils import config
+from choreo_utils import config, video
 from choreo_utils.io_utils import write_json
 
 CACHE_VERSION = 3
@@ -59,7 +64,7 @@ class Extractor:
 
     backbone: str
     image_size: tuple[int, int]
-    weights: str                     # "imagenet", a file path, or "none"
+    weights_label: str               # "imagenet", the weights file's path, or "none (init seed N)"
     model: Any
     preprocess: Callable[[Any], Any]
     dim: int
@@ -70,7 +75,7 @@ class Extractor:
     @property
     def offline(self) -> bool:
         """True for a randomly initialised backbone (no pretrained weights)."""
-        return self.weights.startswith("none")
+        return self.weights_label.startswith("none")
 
     @property
     def label(self) -> str:
@@ -80,12 +85,12 @@ class Extractor:
         if self.offline:
             bn = ", BatchNorm re-estimated" if self.bn_reestimated else ", BatchNorm NOT re-estimated"
             return f"{name} @ {h}×{w}, {self.dim}-d — {OFFLINE_LABEL}{bn}"
-        return f"{name} @ {h}×{w}, {self.dim}-d — {self.weights} weights"
+        return f"{name} @ {h}×{w}, {self.dim}-d — {self.weights_label} weights"
 
     def cache_fields(self) -> dict[str, Any]:
         """Everything about the extractor that changes the features (part of the cache key)."""
         return {"backbone": self.backbone, "layer": self.layer, "image_size": list(self.image_size),
-                "weights": self.weights, "bn_reestimated": self.bn_reestimated}
+                "weights": self.weights_label, "bn_reestimated": self.bn_reestimated}
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """Features (N, dim) float32 for uint8 RGB frames (N, H, W, 3) already at ``image_size``."""
@@ -107,6 +112,14 @@ def _size(image_size: int | Sequence[int]) -> tuple[int, int]:
         return int(image_size), int(image_size)
     h, w = image_size
     return int(h), int(w)
+
+
+def _home_relative(path: Path) -> str:
+    """``~/...`` for a path under the user's home (what messages show: the same on every machine)."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
 
 
 def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[int] = 299,
@@ -146,7 +159,8 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
             raise WeightsUnavailableError(
                 f"could not load ImageNet weights for {backbone}: {type(exc).__name__}: {exc}\n"
                 f"Offline? Two ways out:\n"
-                f"  1. put the weights file at {cached} (copy it from a machine with internet), or pass its path: "
+                f"  1. put the weights file at {_home_relative(cached)} (copy it from a machine with internet), "
+                f"or pass its path: "
                 f"build_extractor({backbone!r}, weights='path/to/{spec['weights_file']}');\n"
                 f"  2. opt into a random-init backbone: build_extractor({backbone!r}, weights=None) and re-estimate "
                 f"its BatchNorm statistics on training frames (features.reestimate_batchnorm) — results are then "
@@ -174,7 +188,7 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
     if layer:   # pool an intermediate block instead of the last one
         model, dim = _pooled_block(model, layer, backbone)
     model.trainable = False
-    return Extractor(backbone=backbone, image_size=(h, w), weights=label, model=model,
+    return Extractor(backbone=backbone, image_size=(h, w), weights_label=label, model=model,
                      preprocess=module.preprocess_input, dim=dim, layer=layer)
 
 
@@ -211,7 +225,7 @@ def save_extractor(extractor: Extractor, folder: str | os.PathLike) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     extractor.model.save(folder / "extractor.keras")
     write_json(folder / "extractor.json", {
-        "backbone": extractor.backbone, "image_size": list(extractor.image_size), "weights": extractor.weights,
+        "backbone": extractor.backbone, "image_size": list(extractor.image_size), "weights": extractor.weights_label,
         "dim": extractor.dim, "layer": extractor.layer, "bn_reestimated": extractor.bn_reestimated,
         "label": extractor.label})
     return folder
@@ -230,7 +244,7 @@ def load_extractor(folder: str | os.PathLike) -> Extractor:
     spec = BACKBONES[meta["backbone"]]
     model = keras.models.load_model(model_path, compile=False)   # saved uncompiled: no optimizer to restore
     model.trainable = False
-    return Extractor(backbone=meta["backbone"], image_size=tuple(meta["image_size"]), weights=meta["weights"],
+    return Extractor(backbone=meta["backbone"], image_size=tuple(meta["image_size"]), weights_label=meta["weights"],
                      model=model, preprocess=getattr(keras.applications, spec["module"]).preprocess_input,
                      dim=int(meta["dim"]), layer=meta["layer"], bn_reestimated=meta["bn_reestimated"])
 
@@ -279,21 +293,16 @@ def reestimate_batchnorm(extractor: Extractor, frames: np.ndarray, batch_size: i
 # ------------------------------------------------------------------------------------------------
 # Frame loading
 # ------------------------------------------------------------------------------------------------
-def _load_batch(paths: Sequence[str], size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
-    """Decode and resize a batch of frames; a frame that fails to decode is zero-filled and reported."""
-    import cv2  # noqa: PLC0415
-
-    h, w = size
-    out = np.zeros((len(paths), h, w, 3), np.uint8)
+def _load_frame_batch(paths: Sequence[str], size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+    """RGB frames (N, H, W, 3) resized to ``size``, and the paths of those that did not decode (zero-filled)."""
+    out = np.zeros((len(paths), *size, 3), np.uint8)
     bad = []
     for i, p in enumerate(paths):
-        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
-        if img is None:
+        rgb, _reason = video.decode_frame(p)
+        if rgb is None:
             bad.append(str(p))
             continue
-        if img.shape[:2] != (h, w):
-            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
-        out[i] = img[..., ::-1]
+        out[i] = video.resize_frames(rgb, size)
     return out, bad
 
 
@@ -301,7 +310,7 @@ def sample_frames(index: pd.DataFrame, size: Sequence[int], n: int = 512, seed: 
     """``n`` frames drawn at random from ``index`` (pass the *training* rows), resized to ``size``."""
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(index), size=min(n, len(index)), replace=False)
-    frames, bad = _load_batch(index["path"].iloc[np.sort(rows)].tolist(), _size(size))
+    frames, bad = _load_frame_batch(index["path"].iloc[np.sort(rows)].tolist(), _size(size))
     if bad:
         raise ValueError(f"{len(bad)} sampled frames could not be decoded, e.g. {bad[0]}: re-extract or regenerate them")
     return frames
@@ -407,7 +416,7 @@ def extract_features(index: pd.DataFrame, extractor: Extractor, cache_root: str 
     start = time.perf_counter()
 
     def load(rows: np.ndarray):
-        return _load_batch(paths[rows].tolist(), extractor.image_size)
+        return _load_frame_batch(paths[rows].tolist(), extractor.image_size)
 
     bar = progress_bar(total=len(todo), desc=f"features ({extractor.backbone})", unit="frame", disable=not progress,
                initial=0)
@@ -446,80 +455,3 @@ def extract_features(index: pd.DataFrame, extractor: Extractor, cache_root: str 
 def cache_size_bytes(feature_set: FeatureSet) -> int:
     """Bytes used on disk by a feature cache folder."""
     return sum(p.stat().st_size for p in feature_set.path.parent.iterdir() if p.is_file())
-
-
-# ------------------------------------------------------------------------------------------------
-# Measuring: FLOPs, GEMM speed, throughput, smoothness
-# ------------------------------------------------------------------------------------------------
-def count_flops(extractor: Extractor) -> float:
-    """Exact float operations for one frame, counted by TensorFlow's profiler on the frozen graph."""
-    import tensorflow as tf  # noqa: PLC0415
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2  # noqa: PLC0415
-
-    h, w = extractor.image_size
-    model = extractor.model
-    fn = tf.function(lambda x: model(x, training=False))
-    frozen = convert_variables_to_constants_v2(fn.get_concrete_function(tf.TensorSpec([1, h, w, 3], tf.float32)))
-    opts = tf.compat.v1.profiler.ProfileOptionBuilder(tf.compat.v1.profiler.ProfileOptionBuilder.float_operation())
-    opts = opts.with_empty_output().build()
-    info = tf.compat.v1.profiler.profile(graph=frozen.graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op",
-                                         options=opts)
-    return float(info.total_float_ops)
-
-
-def gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """This machine's float32 matrix-multiply speed right now (GFLOP/s, best of ``repeats``), via TensorFlow."""
-    import tensorflow as tf  # noqa: PLC0415
-
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    mm = tf.function(lambda x, y: tf.matmul(x, y))
-    mm(a, b).numpy()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        mm(a, b).numpy()
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
-
-
-def throughput(extractor: Extractor, frames: np.ndarray, batch_size: int = 64, per_frame_predict: bool = False,
-               min_seconds: float = 3.0) -> float:
-    """Frames/s on in-memory frames: our compiled batched call, or (``per_frame_predict``) the original
-    one-``model.predict``-per-frame loop. Warm-up excluded; repeats until ``min_seconds`` have passed."""
-    x = np.asarray(frames)
-    if per_frame_predict:
-        model, pre = extractor.model, extractor.preprocess
-        model.predict(pre(x[:1].astype("float32")), verbose=0)
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < min_seconds or n < 3:
-            model.predict(pre(x[n % len(x)][None].astype("float32")), verbose=0)
-            n += 1
-        return n / (time.perf_counter() - start)
-    batch = np.resize(x, (batch_size, *x.shape[1:]))
-    extractor(batch)
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_seconds or n < 2 * batch_size:
-        extractor(batch)
-        n += batch_size
-    return n / (time.perf_counter() - start)
-
-
-def temporal_smoothness(feats_per_video: Sequence[np.ndarray]) -> dict[str, float]:
-    """How much features of consecutive frames resemble each other, compared with frames of other videos.
-
-    Returns mean cosine similarity of *centred* features between consecutive frames and between first
-    frames of different videos. A backbone that can "see" motion needs the first clearly above the second.
-    """
-    allf = np.concatenate(feats_per_video)
-    mu = allf.mean(0)
-    cen = [f - mu for f in feats_per_video]
-
-    def cos(a, b):
-        return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-12)
-
-    consecutive = float(np.mean([cos(f[:-1], f[1:]).mean() for f in cen]))
-    firsts = np.stack([f[0] for f in cen])
-    sims = cos(firsts[:, None], firsts[None, :])
-    across = float(sims[np.triu_indices(len(firsts), 1)].mean())
-    return {"consecutive_frames": consecutive, "different_videos": across}

@@ -29,31 +29,26 @@ skips files already written, and every file is written atomically (complete or a
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import re
 import shutil
 import tarfile
-import urllib.error
-import urllib.parse
-import urllib.request
 import warnings
 import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import IO, Any, Iterable, NamedTuple
+from typing import Iterable, NamedTuple
 
 import pandas as pd
-from choreo_utils.progress import bar as progress_bar
 
+from choreo_utils import download as downloader
 from choreo_utils.config import GENRES
-from choreo_utils.io_utils import atomic_path, write_bytes_atomic, write_json
+from choreo_utils.io_utils import atomic_path, write_json
+from choreo_utils.progress import bar as progress_bar
 
 #: File name of the frame archive distributed by the authors.
 ARCHIVE_NAME = "rgb.tar.gz"
 #: The dataset's project page (find the current download link there).
 PROJECT_PAGE = "https://www.cc.gatech.edu/cpl/projects/dance/"
-#: The paper describing the dataset.
-PAPER = "arXiv:1801.07388"
 #: Top-level folder inside the archive and inside an extracted copy.
 RGB_DIR = "rgb"
 #: Image extensions accepted as frames (compared case-insensitively).
@@ -332,168 +327,15 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
 
 
 # --------------------------------------------------------------------------------------------
-# downloading, with resume and SHA-256 check
+# downloading the archive
 # --------------------------------------------------------------------------------------------
-
-def sha256sum(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _record_path(dest: Path) -> Path:
-    return dest.with_name(dest.name + ".sha256")
-
-
-def _read_record(record: Path) -> str:
-    text = record.read_text().split()
-    if not text or not re.fullmatch(r"[0-9a-f]{64}", text[0].lower()):
-        raise ValueError(f"{record} is not a '<sha256>  <filename>' record; delete it and re-run download(...)")
-    return text[0].lower()
-
-
-def _write_record(dest: Path, digest: str) -> None:
-    write_bytes_atomic(_record_path(dest), f"{digest}  {dest.name}\n".encode())
-
-
-def _copy_stream(source: IO[bytes], out: IO[bytes], bar: Any) -> int:
-    n = 0
-    for chunk in iter(lambda: source.read(_CHUNK), b""):
-        out.write(chunk)
-        bar.update(len(chunk))
-        n += len(chunk)
-    return n
-
 
 def download(url_or_path: str | os.PathLike, dest: str | os.PathLike, sha256: str | None = None,
              progress: bool = True) -> Path:
-    """Fetch a URL (http, https, file) or copy a local file to ``dest``, resuming and checking SHA-256.
+    """Fetch the archive from a URL (http, https, file) or a local path to ``dest``, resuming and checking SHA-256.
 
-    URLs stream into ``<dest>.part`` (resumed with an HTTP Range request on the next call if
-    interrupted) and are renamed to ``dest`` only once complete and, if ``sha256`` is given,
-    verified; a mismatching file is moved to ``<dest>.corrupt`` and ValueError is raised. The digest
-    is recorded in ``<dest>.sha256``; when ``dest`` and that record exist, the file is verified
-    against it and nothing is fetched. An existing ``dest`` without a record is adopted (it is
-    hashed and checked against ``sha256``). Returns ``dest``.
+    :func:`choreo_utils.download.download` (see there: ``<dest>.part``, ``<dest>.sha256``, ``<dest>.corrupt``)
+    with error messages that point to the project page for the archive's URL. Returns ``dest``.
     """
-    dest = Path(dest)
-    expected = sha256.strip().lower() if sha256 else None
-    if expected is not None and not re.fullmatch(r"[0-9a-f]{64}", expected):
-        raise ValueError(f"sha256={sha256!r} is not a 64-character hex digest")
-    source = os.fspath(url_or_path)
-    scheme = urllib.parse.urlparse(source).scheme.lower()
-    is_url = scheme in {"http", "https", "file"}
-    local = None if is_url else Path(source)
-    if local is not None and not local.is_file():
-        if len(scheme) > 1:
-            raise ValueError(f"unsupported URL scheme {scheme!r} in {source!r}; use http, https, file or a local path")
-        raise FileNotFoundError(f"{source} is neither an existing file nor an http/https/file URL; get "
-                                f"{ARCHIVE_NAME} via {PROJECT_PAGE} and pass its URL or local path")
-    record = _record_path(dest)
-
-    if dest.is_file():
-        recorded = _read_record(record) if record.is_file() else None
-        if recorded is not None or is_url or os.path.samefile(local, dest):
-            return _verify_existing(dest, recorded, expected)
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if local is not None:
-        with atomic_path(dest) as tmp:
-            with local.open("rb") as src, tmp.open("wb") as out, \
-                    progress_bar(total=local.stat().st_size, unit="B", unit_scale=True, desc=f"copy {local.name}",
-                         disable=not progress) as bar:
-                _copy_stream(src, out, bar)
-            digest = sha256sum(tmp)
-            _check_digest(digest, expected, source, "nothing was written to " + str(dest))
-        _write_record(dest, digest)
-        return dest
-
-    part = dest.with_name(dest.name + ".part")
-    _fetch_resumable(source, part, progress)
-    digest = sha256sum(part)
-    if expected is not None and digest != expected:
-        corrupt = dest.with_name(dest.name + ".corrupt")
-        os.replace(part, corrupt)
-        _check_digest(digest, expected, source, f"the download is kept as {corrupt}, not {dest.name}")
-    os.replace(part, dest)
-    _write_record(dest, digest)
-    return dest
-
-
-def _check_digest(actual: str, expected: str | None, source: str, kept: str) -> None:
-    if expected is not None and actual != expected:
-        raise ValueError(f"SHA-256 mismatch for {source}: expected {expected}, got {actual}; {kept}. Check the "
-                         "expected digest, delete any leftover file and download again.")
-
-
-def _verify_existing(dest: Path, recorded: str | None, expected: str | None) -> Path:
-    """Check an already-present ``dest`` against its record and/or ``expected``; write the record if missing."""
-    if recorded is not None and expected is not None and recorded != expected:
-        raise ValueError(f"{dest} is recorded with SHA-256 {recorded} in {_record_path(dest)}, but {expected} was "
-                         "expected; delete both files to download again, or fix the expected digest.")
-    actual = sha256sum(dest)
-    want = recorded or expected
-    if want is not None and actual != want:
-        raise ValueError(f"{dest} is corrupt: SHA-256 {actual}, expected {want}. Delete it (and "
-                         f"{_record_path(dest).name}) and download again.")
-    if recorded is None:
-        _write_record(dest, actual)
-    return dest
-
-
-def _content_range_total(value: str | None) -> int | None:
-    match = re.fullmatch(r"bytes\s+(?:\d+-\d+|\*)/(\d+)", (value or "").strip())
-    return int(match.group(1)) if match else None
-
-
-def _fetch_resumable(url: str, part: Path, progress: bool) -> None:
-    """Stream ``url`` into ``part``, appending from its current size when the server honours Range."""
-    offset = part.stat().st_size if part.is_file() else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
-    written = 0
-
-    def interrupted(exc: BaseException) -> RuntimeError:
-        return RuntimeError(f"download of {url} failed after {offset + written} bytes ({exc}). The partial file "
-                            f"{part} is kept: re-run download(...) with the same arguments to resume.")
-
-    try:
-        try:
-            response = urllib.request.urlopen(request, timeout=60)
-        except urllib.error.HTTPError as exc:
-            if exc.code != 416 or not offset:
-                raise
-            total = _content_range_total(exc.headers.get("Content-Range"))
-            exc.close()
-            if total == offset:       # the .part already holds the whole file
-                return
-            part.unlink()             # .part does not match the remote file: start over
-            return _fetch_resumable(url, part, progress)
-        with response:
-            status = getattr(response, "status", None)
-            length = response.headers.get("Content-Length")
-            length = int(length) if length and length.isdigit() else None
-            if offset and status == 206:
-                start = re.match(r"bytes\s+(\d+)-", response.headers.get("Content-Range", ""))
-                if not start or int(start.group(1)) != offset:
-                    raise urllib.error.URLError(f"server answered Range bytes={offset}- with Content-Range "
-                                                f"{response.headers.get('Content-Range')!r}")
-                mode = "ab"
-            else:                     # 200 (Range ignored) or file:// URL: restart cleanly
-                offset, mode = 0, "wb"
-            total = offset + length if length is not None else None
-            with part.open(mode) as out, progress_bar(total=total, initial=offset, unit="B", unit_scale=True,
-                                              desc=f"download {part.name[:-5]}", disable=not progress) as bar:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
-                    written += len(chunk)
-                    bar.update(len(chunk))
-            if length is not None and written < length:
-                raise ConnectionError(f"connection closed after {written} of {length} bytes")
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
-        if isinstance(exc, urllib.error.HTTPError) and exc.code in (403, 404, 410):
-            raise RuntimeError(f"download of {url} failed: HTTP {exc.code} {exc.reason}. Check the URL on "
-                               f"{PROJECT_PAGE}.") from exc
-        raise interrupted(exc) from exc
+    return downloader.download(url_or_path, dest, sha256=sha256, progress=progress, name=ARCHIVE_NAME,
+                               page=PROJECT_PAGE)

@@ -7,12 +7,16 @@ Each step is cached or deterministic, so calling this from several notebooks cos
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import inspect
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from choreo_utils import clips, datasets, features
+from choreo_utils.tuning.data import TuningData
 
 
 @dataclasses.dataclass
@@ -92,3 +96,32 @@ def clip_data(data_source: str = "synthetic", *, videos_per_genre: int = 24, fra
     ex = build_extractor_for(training_frames(index, table), backbone, image_size, weights, seed=seed, layer=layer)
     fs = features.extract_features(index, ex, progress=progress, batch_size=batch_size)
     return ClipData(table=table, feature_set=fs, extractor_label=fs.label, index=index)
+
+
+def export_tuning_data(params_path: str, out: str, force: bool = False) -> Path:
+    """Features for a parameter set (train + val clips only) → ``out`` .npz; skipped if already made from it.
+
+    The keys of the YAML file at ``params_path`` are lower-cased and those that are :func:`clip_data` keyword
+    arguments are passed to it; the ``.npz`` (``TuningData.save``) records the file's SHA-256, so a second
+    call with an unchanged file does nothing unless ``force``. The test split is not exported. This is
+    ``python -m choreo_utils.tuning export --params P --out D.npz``.
+    """
+    import yaml  # noqa: PLC0415
+
+    text = Path(params_path).read_text()
+    meta = {"params_file": str(params_path), "params_sha256": hashlib.sha256(text.encode()).hexdigest()}
+    if not force and Path(out).is_file():
+        try:
+            if TuningData.meta(out).get("params_sha256") == meta["params_sha256"]:
+                print(f"{out} is up to date with {params_path}")
+                return Path(out)
+        except (OSError, ValueError, KeyError):
+            pass
+    values = {k.lower(): v for k, v in (yaml.safe_load(text) or {}).items()}
+    accepted = set(inspect.signature(clip_data).parameters)
+    kwargs = {k: v for k, v in values.items() if k in accepted}
+    data = TuningData.from_clip_data(clip_data(**kwargs))
+    path = data.save(out, meta | {"clip_data": {k: v for k, v in kwargs.items()}})
+    print(f"wrote {path}: {len(data.x_train)} train + {len(data.x_val)} val clips of shape {data.input_shape} "
+          "(the test split is not included)")
+    return path

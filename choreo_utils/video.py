@@ -2,6 +2,10 @@
 
 Every array this module returns or accepts is ``uint8`` in **RGB** order (OpenCV works in BGR; the
 conversion happens here, once), shaped ``(T, H, W, 3)`` — or ``(T, H, W, 1)`` for grayscale.
+
+:func:`decode_frame` is the one JPEG/PNG decoder of the package: :func:`read_frames` and feature extraction
+(``features``) both use it, then :func:`resize_frames` (``cv2.INTER_AREA``); each caller keeps its own policy
+for a frame that does not decode (here: raise, or replace by the previous frame; extraction: zero-fill).
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from typing import Any, Sequence
 
 import cv2
 import numpy as np
+
+from choreo_utils.checks import positive_int
 
 #: Video containers ``read_video`` decodes with ``cv2.VideoCapture``.
 VIDEO_EXTS: tuple[str, ...] = (".mp4", ".avi", ".mov", ".mkv", ".webm")
@@ -48,12 +54,6 @@ def _check_size(size: Size) -> tuple[int, int] | None:
     if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in hw):
         raise ValueError(f"size must contain positive integers (height, width); got {size!r}")
     return int(hw[0]), int(hw[1])
-
-
-def _check_positive_int(value: Any, name: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def _resize_one(img: np.ndarray, hw: tuple[int, int] | None) -> np.ndarray:
@@ -106,8 +106,13 @@ def to_gray(frames: np.ndarray) -> np.ndarray:
     return out
 
 
-def _decode_image(path: Path) -> tuple[np.ndarray | None, str]:
-    """Decode one image file to RGB; return (image, "") or (None, reason)."""
+def decode_frame(path: str | os.PathLike) -> tuple[np.ndarray | None, str]:
+    """Decode one image file to an RGB uint8 array (H, W, 3): ``(image, "")``, or ``(None, reason)`` when it
+    cannot be read, is empty, does not decode, or is a JPEG cut short (no end-of-image marker).
+
+    Never raises for a bad file: what to do with one (raise, skip, fill) is the caller's choice.
+    """
+    path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -147,7 +152,7 @@ def load_frame(path: str | os.PathLike, size: Size = None, gray: bool = False) -
     hw = _check_size(size)
     if not path.exists():
         raise FileNotFoundError(f"frame image not found: {path}")
-    img, reason = _decode_image(path)
+    img, reason = decode_frame(path)
     if img is None:
         raise ValueError(f"frame image {path} {reason}; re-extract or delete this frame")
     return _postprocess(img, hw, gray)
@@ -177,7 +182,7 @@ def read_frames(paths: Sequence[str | os.PathLike], size: Size = None, gray: boo
         if not p.exists():
             img, reason = None, "does not exist"
         else:
-            img, reason = _decode_image(p)
+            img, reason = decode_frame(p)
         if img is None:
             if on_error == "raise":
                 if reason == "does not exist":
@@ -251,7 +256,7 @@ def read_video(path: str | os.PathLike, size: Size = None, gray: bool = False,
     path = Path(path)
     hw = _check_size(size)
     if max_frames is not None:
-        max_frames = _check_positive_int(max_frames, "max_frames")
+        max_frames = positive_int(max_frames, "max_frames")
     if not path.exists():
         raise FileNotFoundError(f"video or frame folder not found: {path}")
     if path.is_dir():

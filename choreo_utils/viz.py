@@ -1,4 +1,5 @@
-"""Figures: ``save_fig`` (the only way figures reach ``figures/``), frame grids, GIFs and plots."""
+"""Figures: ``save_fig`` (the only way figures reach ``figures/``), frame grids, GIFs, plots, and the
+original | predicted | error panels of next-frame prediction (``side_by_side``)."""
 from __future__ import annotations
 
 import os
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from choreo_utils import config
+from choreo_utils.checks import positive_int
 
 
 def save_fig(fig: plt.Figure, name: str, dpi: int = 110) -> str:
@@ -178,16 +180,17 @@ def plot_history(history: dict, title: str) -> plt.Figure:
 
 
 def plot_confusion(y_true, y_pred, labels: Sequence[str], title: str) -> plt.Figure:
-    """Row-normalised confusion matrix (scikit-learn) with counts in the cells."""
-    from sklearn.metrics import confusion_matrix  # noqa: PLC0415
+    """Row-normalised confusion matrix (scikit-learn's ``ConfusionMatrixDisplay``) with counts in the cells."""
+    from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix  # noqa: PLC0415
 
     cm = confusion_matrix(y_true, y_pred, labels=np.arange(len(labels)))
     norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(7, 6))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    for i, j in zip(*np.nonzero(cm)):
+    ConfusionMatrixDisplay(norm, display_labels=list(labels)).plot(
+        ax=ax, cmap="Blues", include_values=False, colorbar=False, xticks_rotation=60, im_kw={"vmin": 0, "vmax": 1})
+    plt.setp(ax.get_xticklabels(), ha="right", fontsize=8)
+    plt.setp(ax.get_yticklabels(), fontsize=8)
+    for i, j in zip(*np.nonzero(cm)):   # counts, in the non-empty cells only
         ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7, color="white" if norm[i, j] > 0.6 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
@@ -226,6 +229,40 @@ def bar_probabilities(probs: pd.Series, title: str, top: int = 16) -> plt.Figure
 
 
 # ------------------------------------------------------------------------ 05: next-frame prediction
+def to_uint8(frames: np.ndarray) -> np.ndarray:
+    """[0, 1] floats → uint8 0..255 (rounded, clipped)."""
+    return np.clip(np.rint(np.asarray(frames, np.float32) * 255.0), 0, 255).astype(np.uint8)
+
+
+def side_by_side(true: np.ndarray, pred: np.ndarray, gap: int = 2, error_gain: float = 2.0, scale: int = 1,
+                 levels: int = 256) -> np.ndarray:
+    """Aligned frames (T, H, W, C) → uint8 panels (T, s·H, s·(3W + 2·gap), C): original | predicted | |error|.
+
+    ``true[i]`` and ``pred[i]`` must be the same moment (the keras-io GIF loop paired each prediction with the
+    wrong original); arrays of different lengths are refused. The error panel is amplified by ``error_gain``
+    so small mistakes stay visible. For small GIFs: ``scale`` repeats pixels, ``levels`` < 256 quantises grey
+    levels (noise-free panels compress much better).
+    """
+    from choreo_utils.prediction.frames import check_frames, to_unit  # noqa: PLC0415
+
+    true = check_frames(true, ndim=(4,), name="true frames")
+    pred = check_frames(pred, true.shape[-1], "predicted frames", ndim=(4,))
+    if true.shape != pred.shape:
+        raise ValueError(f"side_by_side needs aligned frames of one shape; got {true.shape} and {pred.shape}")
+    scale = positive_int(scale, "scale")
+    if not 2 <= levels <= 256:
+        raise ValueError(f"levels must be between 2 and 256; got {levels!r}")
+    true, pred = to_unit(true, "true frames"), to_unit(pred, "predicted frames")
+    err = np.clip(np.abs(true - pred) * error_gain, 0, 1)
+    t, h, _, c = true.shape
+    sep = np.ones((t, h, gap, c), np.float32)
+    panels = np.concatenate([true, sep, pred, sep, err], axis=2)
+    if levels < 256:
+        panels = np.round(panels * (levels - 1)) / (levels - 1)
+    panels = to_uint8(panels)
+    return np.repeat(np.repeat(panels, scale, axis=1), scale, axis=2) if scale > 1 else panels
+
+
 def plot_metrics_by_horizon(table: pd.DataFrame, title: str = "", labels: dict[str, str] | None = None) -> plt.Figure:
     """MSE, PSNR and SSIM against rollout horizon, one line per method (long table: method, horizon, metrics)."""
     labels = labels or {"model": "ConvLSTM (ours)", "copy_last": "copy last frame"}

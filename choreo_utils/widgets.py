@@ -55,7 +55,7 @@ def prediction_viewer(true, pred, names=None, width: int = 540):
     import numpy as np  # noqa: PLC0415
     from PIL import Image  # noqa: PLC0415
 
-    from choreo_utils.prediction import side_by_side  # noqa: PLC0415
+    from choreo_utils.viz import side_by_side  # noqa: PLC0415
 
     true, pred = np.asarray(true), np.asarray(pred)
     names = list(names) if names is not None else [f"sequence {i}" for i in range(len(true))]

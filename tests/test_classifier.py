@@ -32,6 +32,18 @@ def test_float_units_rejected_and_integral_floats_accepted():
     assert model.get_layer("dense2").units == 32
 
 
+def test_units_must_be_positive():
+    with pytest.raises(ValueError, match="dense1 must be a positive integer"):
+        C.build_classifier(10, 8, dense1=0)
+
+
+def test_one_hot_rows_are_float32():
+    out = C.one_hot([2, 0, 1], 3)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    assert C.one_hot([]).shape == (0, 16)
+
+
 def test_mean_pool_baseline_ignores_order():
     model = C.build_classifier(6, 4, temporal=False, lstm_units=8, dense1=8, dense2=8)
     x = np.random.default_rng(0).normal(size=(5, 6, 4)).astype("float32")

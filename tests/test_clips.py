@@ -135,6 +135,54 @@ def test_grouped_split_deterministic_by_seed() -> None:
     assert C.grouped_split(only_ballet, seed=7)["split"].equals(a[clips["genre"] == "ballet"])
 
 
+def uneven_clip_table() -> pd.DataFrame:
+    """Genres with 6 … 21 YouTube ids; ids with 1-3 videos of 2-4 clips each (like Let's Dance, unlike big_clip_table)."""
+    rows = []
+    for gi, g in enumerate(GENRES):
+        for k in range(6 + gi):
+            y = f"{g[:3]}{k:08d}"
+            for v in range(1 + k % 3):
+                for c in range(2 + (k + v) % 3):
+                    rows.append({"clip_id": f"{y}_{v:03d}@{c * 30:04d}", "genre": g, "label": genre_index(g),
+                                 "video_id": f"{y}_{v:03d}", "youtube_id": y, "start": c * 30, "clip_len": 30,
+                                 "row": 0})
+    return pd.DataFrame(rows)
+
+
+def test_grouped_split_against_scikit_learn() -> None:
+    """Same guarantee as GroupShuffleSplit / StratifiedGroupKFold (no YouTube id on both sides); what ours adds:
+    every genre holds out exactly round(ratio × its ids) ids, which neither of them does on uneven groups."""
+    from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
+
+    clips = uneven_clip_table()
+    ratio = 0.2                                   # = one fold of 5, so StratifiedGroupKFold can express it
+    n_ids = clips.groupby("genre")["youtube_id"].nunique()
+    wanted = n_ids.map(lambda n: min(max(int(np.floor(ratio * n + 0.5)), 1), n - 1))
+
+    def held_out_ids(test: np.ndarray) -> pd.Series:
+        return clips[test].groupby("genre")["youtube_id"].nunique().reindex(n_ids.index, fill_value=0)
+
+    def no_shared_id(test: np.ndarray) -> bool:
+        return not set(clips["youtube_id"][test]) & set(clips["youtube_id"][~test])
+
+    def mask(positions: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(clips), bool)
+        out[positions] = True
+        return out
+
+    for seed in range(3):
+        ours = (C.grouped_split(clips, test_ratio=ratio, seed=seed)["split"] == "test").to_numpy()
+        _, test = next(GroupShuffleSplit(n_splits=1, test_size=ratio, random_state=seed)
+                       .split(clips, groups=clips["youtube_id"]))
+        shuffled = mask(test)
+        _, test = next(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+                       .split(clips, clips["genre"], groups=clips["youtube_id"]))
+        stratified = mask(test)
+        assert no_shared_id(ours) and no_shared_id(shuffled) and no_shared_id(stratified)
+        assert held_out_ids(ours).equals(wanted)
+        assert not held_out_ids(shuffled).equals(wanted) and not held_out_ids(stratified).equals(wanted)
+
+
 def test_grouped_split_small_genres() -> None:
     clips = big_clip_table(n_genres=3, groups_per_genre=2)
     single = big_clip_table(n_genres=4, groups_per_genre=1).query("genre == 'flamenco'")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from choreo_utils import prediction as P
-from choreo_utils import video
+from choreo_utils import video, viz
 
 H, W = 8, 12
 STEP = 0.05  # brightness added per frame in the ramp sequences below
@@ -201,14 +201,14 @@ def test_compare_rollouts_with_a_keras_model(tiny_models):
 
 def test_side_by_side_panels_are_aligned():
     context, future = P.split_context(ramp(1, 8), 4, 3)
-    panels = P.side_by_side(future[0], P.rollout(oracle, context, 3)[0], gap=2)
+    panels = viz.side_by_side(future[0], P.rollout(oracle, context, 3)[0], gap=2)
     assert panels.shape == (3, H, 3 * W + 4, 1) and panels.dtype == np.uint8
     assert panels[:, :, 2 * W + 4:].max() == 0  # error panel: a perfect, aligned prediction
-    off_by_one = P.side_by_side(future[0, 1:], future[0, :-1])
+    off_by_one = viz.side_by_side(future[0, 1:], future[0, :-1])
     assert off_by_one[:, :, 2 * W + 4:].min() > 0  # the keras-io off-by-one shows up as error everywhere
     with pytest.raises(ValueError, match="aligned"):
-        P.side_by_side(future[0], future[0, :2])
-    small = P.side_by_side(future[0], future[0], gap=2, scale=2, levels=16)
+        viz.side_by_side(future[0], future[0, :2])
+    small = viz.side_by_side(future[0], future[0], gap=2, scale=2, levels=16)
     assert small.shape == (3, 2 * H, 2 * (3 * W + 4), 1) and len(np.unique(small)) <= 16
 
 

@@ -82,7 +82,7 @@ def test_interrupted_generation_leaves_nothing_that_looks_complete(tmp_path, mon
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(synthetic, "render_video", failing)
+    monkeypatch.setattr(synthetic.dataset, "render_video", failing)   # where generate_dataset looks it up
     with pytest.raises(KeyboardInterrupt):
         synthetic.generate_dataset(tmp_path, videos_per_genre=1, frames_per_video=2, progress=False, workers=1)
     assert not (tmp_path / "rgb").exists()

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 
 from choreo_utils import tuning as T
+from choreo_utils.tuning import tuners
+from choreo_utils.tuning.project import prepare_project, prepare_worker_project, write_fingerprint
 
 matplotlib.use("Agg")
 
@@ -119,7 +121,7 @@ def test_project_fingerprint_guards_against_other_searches(tmp_path):
     (project / "oracle.json").write_text("{}")
     with pytest.raises(T.SearchMismatchError, match="not made by choreo_utils"):
         T.check_project(project, cfg, data)
-    T._write_fingerprint(project, cfg, data)
+    write_fingerprint(project, cfg, data)
     assert T.check_project(project, cfg, data) is True
     assert T.check_project(project, dataclasses.replace(cfg, max_trials=50), data) is True   # may grow
     with pytest.raises(T.SearchMismatchError, match=r"space\.units_max"):
@@ -128,6 +130,26 @@ def test_project_fingerprint_guards_against_other_searches(tmp_path):
         T.check_project(project, cfg, _tiny_data(seed=5))
     with pytest.raises(T.SearchMismatchError, match="kind"):
         T.check_project(project, dataclasses.replace(cfg, kind="hyperband"), data)
+
+
+def test_prepare_project_and_the_workers_view_of_it(tmp_path):
+    data, cfg = _tiny_data(), T.SearchConfig("random", **FAST)
+    with pytest.warns(UserWarning, match="not found"):                  # no chief has written the project yet
+        assert prepare_worker_project(cfg, data, tmp_path, "p", tensorboard=False) == (tmp_path / "p", None)
+    project, tb = prepare_project(cfg, data, tmp_path, "p", overwrite=False, tensorboard=True)
+    assert (project, tb) == (tmp_path / "p", tmp_path / "tensorboard" / "p")
+    assert (project / T.FINGERPRINT_FILE).is_file()
+    (project / "oracle.json").write_text("{}")
+    tb.mkdir(parents=True)
+    (tb / "events").write_text("x")
+    assert prepare_worker_project(cfg, data, tmp_path, "p", tensorboard=True) == (project, tb)   # matches
+    with pytest.raises(T.SearchMismatchError, match="different data"):
+        prepare_worker_project(cfg, _tiny_data(seed=5), tmp_path, "p", tensorboard=True)
+    with pytest.raises(T.SearchMismatchError, match="different data"):
+        prepare_project(cfg, _tiny_data(seed=5), tmp_path, "p", overwrite=False, tensorboard=False)
+    prepare_project(cfg, _tiny_data(seed=5), tmp_path, "p", overwrite=True, tensorboard=False)   # starts anew
+    assert not (project / "oracle.json").exists() and not tb.exists()
+    assert T.check_project(project, cfg, data) is False                 # only the new fingerprint is there
 
 
 # ---------------------------------------------------------------------------------- tables and figures
@@ -247,8 +269,8 @@ def test_interrupted_search_resumes_without_rerunning_trials(tmp_path, monkeypat
             hit()
 
     interrupt = [True]
-    real = T._callbacks
-    monkeypatch.setattr(T, "_callbacks", lambda cfg, tb: [*real(cfg, tb), Probe()])
+    real = tuners.fit_callbacks
+    monkeypatch.setattr(tuners, "fit_callbacks", lambda cfg, tb: [*real(cfg, tb), Probe()])
     data = _tiny_data()
     kw = dict(directory=tmp_path, project_name="rs", epochs=1, progress=False, tensorboard=False, **FAST)
     with pytest.raises(_Interrupt):

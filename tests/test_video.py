@@ -190,6 +190,24 @@ def test_warn_mode_leading_bad_frame_is_zeros_and_truncated_jpeg_detected(tmp_pa
     assert frames[0].max() == 0 and frames[1].min() > 150
 
 
+def test_decode_frame_returns_rgb_or_a_reason_and_never_raises(tmp_path: Path) -> None:
+    rgb = constant_frame(0)
+    rgb[..., 0] = 200                                     # red: catches a BGR/RGB mix-up
+    write_png(tmp_path / "red.png", rgb)
+    img, reason = video.decode_frame(str(tmp_path / "red.png"))
+    assert reason == "" and np.array_equal(img, rgb)
+    good = tmp_path / "good.jpg"
+    assert cv2.imwrite(str(good), cv2.cvtColor(smooth_frames(1)[0], cv2.COLOR_RGB2BGR))
+    (tmp_path / "cut.jpg").write_bytes(good.read_bytes()[: len(good.read_bytes()) * 3 // 4])
+    assert cv2.imread(str(tmp_path / "cut.jpg")) is not None     # OpenCV alone decodes it (grey-filled)
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "junk.jpg").write_bytes(b"not a jpeg")
+    reasons = {name: video.decode_frame(tmp_path / name) for name in ("cut.jpg", "empty.jpg", "junk.jpg", "none.jpg")}
+    assert all(img is None for img, _ in reasons.values())
+    assert "empty" in reasons["empty.jpg"][1]
+    assert "not a decodable image" in reasons["junk.jpg"][1] and "could not be read" in reasons["none.jpg"][1]
+
+
 def test_all_frames_bad_raises_even_in_warn_mode(tmp_path: Path) -> None:
     bad = tmp_path / "x.jpg"
     bad.write_bytes(b"not a jpeg")

@@ -1,0 +1,59 @@
+"""Next-frame prediction with ConvLSTM: shifted frames, causal models, baselines, metrics and rollouts.
+
+The original project trained its ConvLSTM with ``y = x`` (the model learns to copy its input) and used
+keras-io's architecture, whose final ``Conv3D(3×3×3, padding="same")`` lets the output for frame t see
+frame t+1. Here:
+
+* :func:`shift_frames` makes the targets: ``x = frames 0..n-2``, ``y = frames 1..n-1`` — the output at
+  position t is the model's guess of frame t+1, having seen frames 0..t only;
+* both models are **causal in time** (:func:`causal_leak` checks it): ConvLSTM2D with
+  ``return_sequences=True`` is causal by itself, and the 3×3×3 output convolution is padded with two
+  frames *before* the sequence only (:func:`causal_conv3d`);
+* every number is compared with the **copy-last-frame** baseline (:func:`copy_last`), for one step and
+  for autoregressive rollouts (:func:`rollout`) at horizons 1…k (:func:`metrics_by_horizon`);
+* MSE, PSNR and SSIM come from scikit-image (:func:`frame_metrics`);
+* the models are fully convolutional: train on windows around the motion (:func:`motion_crop`), predict
+  whole frames (:func:`resize_model`); any video file works through :func:`video_sequences`.
+
+Frames are float32 in [0, 1], shaped ``(T, H, W, C)`` for one sequence or ``(N, T, H, W, C)`` for many;
+C is 1 (grayscale, the paper's setting) unless you build a model for colour.
+
+Modules (every public name is re-exported here, so ``prediction.shift_frames`` etc. work as before):
+
+* :mod:`~choreo_utils.prediction.frames` — the frame format: check and convert frame arrays, shift them into
+  (input, target) pairs, cut a video into sequences, crop around the motion;
+* :mod:`~choreo_utils.prediction.data` — sequences from disk: a video file, or a dataset's frame index cut
+  into sequences, split by YouTube id and loaded;
+* :mod:`~choreo_utils.prediction.models` — the paper's ConvLSTM and our default, their custom layers,
+  causality check, resizing, saving and loading;
+* :mod:`~choreo_utils.prediction.training` — training on shifted pairs (over :func:`choreo_utils.training.fit`)
+  and timing one training step;
+* :mod:`~choreo_utils.prediction.rollouts` — one-step predictions, autoregressive rollouts and the
+  copy-last-frame baseline;
+* :mod:`~choreo_utils.prediction.metrics` — MSE, PSNR and SSIM per frame, by horizon, model vs baseline.
+
+Pictures of predictions (``side_by_side``, ``to_uint8``) live in :mod:`choreo_utils.viz`.
+"""
+from __future__ import annotations
+
+from choreo_utils.prediction.data import load_sequences, sequence_table, split_sequences, video_sequences
+from choreo_utils.prediction.frames import (PAPER_SIZE, check_frames, frames_to_sequences, motion_crop,
+                                            shift_frames, to_unit)
+from choreo_utils.prediction.metrics import (METRICS, compare_rollouts, frame_metrics, improvement,
+                                             metrics_by_horizon, summarize)
+from choreo_utils.prediction.models import (DEFAULT_CONFIG, PAPER_CONFIG, build_model, build_paper_model,
+                                            causal_conv3d, causal_leak, count_params, load_predictor,
+                                            model_channels, resize_model, save_predictor)
+from choreo_utils.prediction.rollouts import (PredictFn, as_predict_fn, copy_last, copy_last_rollout,
+                                              predict_next, rollout, split_context)
+from choreo_utils.prediction.training import time_train_step, train
+from choreo_utils.training import TrainResult
+
+__all__ = [
+    "DEFAULT_CONFIG", "METRICS", "PAPER_CONFIG", "PAPER_SIZE", "PredictFn", "TrainResult", "as_predict_fn",
+    "build_model", "build_paper_model", "causal_conv3d", "causal_leak", "check_frames", "compare_rollouts",
+    "copy_last", "copy_last_rollout", "count_params", "frame_metrics", "frames_to_sequences", "improvement",
+    "load_predictor", "load_sequences", "metrics_by_horizon", "model_channels", "motion_crop", "predict_next",
+    "resize_model", "rollout", "save_predictor", "sequence_table", "shift_frames", "split_context",
+    "split_sequences", "summarize", "time_train_step", "to_unit", "train", "video_sequences",
+]

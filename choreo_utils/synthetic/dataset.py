@@ -1,0 +1,194 @@
+"""The synthetic dataset on disk: plan the videos (ids, segments, one :class:`VideoSpec` each), render and write
+them as JPEGs in the Let's Dance layout with a manifest, and read a written set's per-video ground truth back.
+
+The output is a pure function of the arguments: same arguments, same bytes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import string
+import tempfile
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from choreo_utils.config import GENRES, genre_index
+from choreo_utils.synthetic.genres import FAMILY_NAMES, GENRE_STYLE
+from choreo_utils.synthetic.motion import PROGRAMS
+from choreo_utils.synthetic.render import VideoSpec, render_video
+
+#: Bumped whenever the rendering changes, so cached data and features are regenerated.
+GENERATOR_VERSION = 2
+#: The manifest written next to ``rgb/``: the generator, its version and the arguments (see generate_dataset).
+MANIFEST = "synthetic.json"
+_ID_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+
+def _draw_video_spec(genre: str, rng: np.random.Generator, motion_cue: float, appearance_cue: float,
+                     fps: float) -> VideoSpec:
+    """One video's spec, drawn from its genre's random stream: with probability ``motion_cue`` it dances its own
+    genre's motion and with probability ``appearance_cue`` it wears its own genre's palette family."""
+    motion = genre if rng.random() < motion_cue else GENRES[rng.integers(len(GENRES))]
+    own_family = GENRE_STYLE[genre][0]
+    family = own_family if rng.random() < appearance_cue else FAMILY_NAMES[rng.integers(len(FAMILY_NAMES))]
+    _, tempo = PROGRAMS[motion]
+    return VideoSpec(
+        genre=genre, motion=motion, family=family,
+        tempo=float(tempo * rng.uniform(0.92, 1.08)), phase=float(rng.uniform(0, 2 * math.pi)),
+        scale=float(rng.uniform(0.62, 0.74)), centre_x=float(rng.uniform(0.4, 0.6)),
+        base_y=float(rng.uniform(0.56, 0.6)), light=float(rng.uniform(0.75, 1.15)),
+        flicker=float(rng.uniform(0.0, 0.08)), shake=float(rng.uniform(0.0, 1.5)),
+        noise=float(rng.uniform(2.0, 6.0)), colour_jitter=tuple(float(v) for v in rng.uniform(-22, 22, 3)),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+def _youtube_id(rng: np.random.Generator, force: str = "") -> str:
+    chars = [_ID_ALPHABET[i] for i in rng.integers(0, 62, 11)]   # letters and digits
+    if force:
+        chars[int(rng.integers(1, 10))] = force
+    return "".join(chars)
+
+
+def plan_dataset(videos_per_genre: int = 24, seed: int = 0, motion_cue: float = 1.0,
+                 appearance_cue: float = 1.0, fps: float = 25.0, genres=GENRES) -> list[dict]:
+    """The list of videos that ``generate_dataset`` will write: ids, segments and specs (no rendering)."""
+    if videos_per_genre < 1:
+        raise ValueError(f"videos_per_genre must be ≥ 1, got {videos_per_genre}")
+    for name, value in (("motion_cue", motion_cue), ("appearance_cue", appearance_cue)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1 (a probability), got {value}")
+    plan = []
+    used_ids: set[str] = set()
+    for genre in genres:
+        g = genre_index(genre)
+        rng = np.random.default_rng([seed, g])
+        v = 0
+        id_count = 0
+        while v < videos_per_genre:
+            # one id in four has two segments, like Let's Dance's YouTube videos cut into several clips
+            n_seg = min(2 if rng.random() < 0.25 else 1, videos_per_genre - v)
+            force = "_" if id_count % 3 == 1 else "-" if id_count % 5 == 2 else ""
+            ytid = _youtube_id(rng, force)
+            while ytid in used_ids:
+                ytid = _youtube_id(rng, force)
+            used_ids.add(ytid)
+            id_count += 1
+            segments = sorted(rng.choice(999, size=n_seg, replace=False) + 1)
+            for seg in segments:
+                spec = _draw_video_spec(genre, rng, motion_cue, appearance_cue, fps)
+                plan.append({"genre": genre, "youtube_id": ytid, "segment": int(seg),
+                             "video_id": f"{ytid}_{int(seg):03d}", "spec": spec})
+                v += 1
+    return plan
+
+
+def _write_video(job: tuple) -> None:
+    """Render one planned video and write its frames as JPEGs (runs in a worker process)."""
+    item, folder, frames_per_video, size, fps, jpeg_quality = job
+    frames = render_video(item["spec"], frames_per_video, size, fps)
+    stem = Path(folder) / item["genre"] / item["video_id"]
+    for i, frame in enumerate(frames, start=1):
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        if not ok:  # pragma: no cover - OpenCV failure
+            raise RuntimeError(f"OpenCV could not encode a JPEG for {stem}")
+        Path(f"{stem}_{i:04d}.jpg").write_bytes(buf.tobytes())
+
+
+def _manifest(args: dict) -> dict:
+    """The manifest's fields for these arguments (``videos`` and ``frames`` are added once written)."""
+    return {"generator": "choreo_utils.synthetic", "version": GENERATOR_VERSION, **args}
+
+
+def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames_per_video: int = 64,
+                     size: tuple[int, int] = (96, 144), seed: int = 0, motion_cue: float = 1.0,
+                     appearance_cue: float = 1.0, fps: float = 25.0, jpeg_quality: int = 90,
+                     overwrite: bool = False, progress: bool = True, workers: int | None = None) -> Path:
+    """Write the synthetic dance dataset to ``root/rgb/<genre>/<ytid>_<NNN>_<FFFF>.jpg`` and return ``root``.
+
+    Re-running with the same arguments returns at once (the manifest ``root/synthetic.json`` matches);
+    different arguments over an existing set raise unless ``overwrite=True``. Frames are written to a
+    temporary folder first and renamed into place at the end, so an interrupted run never leaves a
+    partial dataset that looks complete.
+    """
+    from choreo_utils.progress import bar as progress_bar  # noqa: PLC0415
+
+    root = Path(root)
+    size = (int(size[0]), int(size[1])) if not isinstance(size, int) else (int(size), int(size))
+    if min(size) < 32:
+        raise ValueError(f"size {size} is too small to draw a dancer; use at least 32×32 pixels")
+    if frames_per_video < 1:
+        raise ValueError(f"frames_per_video must be ≥ 1, got {frames_per_video}")
+    args = {"videos_per_genre": int(videos_per_genre), "frames_per_video": int(frames_per_video),
+            "size": list(size), "seed": int(seed), "motion_cue": float(motion_cue),
+            "appearance_cue": float(appearance_cue), "fps": float(fps), "jpeg_quality": int(jpeg_quality)}
+    manifest = _manifest(args)
+    manifest_path = root / MANIFEST
+    rgb = root / "rgb"
+    if manifest_path.is_file() and rgb.is_dir():
+        old = json.loads(manifest_path.read_text())
+        if all(old.get(k) == v for k, v in manifest.items()):
+            return root
+        same_args = all(old.get(k) == v for k, v in manifest.items() if k != "version")
+        if same_args and old.get("generator") == manifest["generator"]:
+            # our own output from an older generator: a stale cache, regenerated in place
+            warnings.warn(f"{root} was made by synthetic generator version {old.get('version')}; "
+                          f"regenerating it with version {GENERATOR_VERSION}", stacklevel=2)
+        elif not overwrite:
+            changed = sorted(k for k in manifest if old.get(k) != manifest[k])
+            raise FileExistsError(
+                f"{root} already holds a synthetic dataset made with different settings ({', '.join(changed)}). "
+                "Pass overwrite=True to replace it, or choose another root.")
+    elif rgb.exists() and not overwrite:
+        raise FileExistsError(f"{rgb} exists but was not written by generate_dataset (no {MANIFEST}); "
+                              "refusing to mix datasets. Choose another root or pass overwrite=True.")
+
+    plan = plan_dataset(videos_per_genre, seed, motion_cue, appearance_cue, fps)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".rgb.partial-", dir=root))
+    try:
+        for genre in GENRES:
+            (tmp / genre).mkdir()
+
+        jobs = [(item, str(tmp), frames_per_video, size, fps, jpeg_quality) for item in plan]
+        workers = workers or os.cpu_count() or 1
+        if workers > 1:
+            ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                list(progress_bar(pool.map(_write_video, jobs, chunksize=4), total=len(jobs), desc="rendering videos",
+                          unit="video", disable=not progress))
+        else:
+            for job in progress_bar(jobs, desc="rendering videos", unit="video", disable=not progress):
+                _write_video(job)
+        if rgb.exists():
+            shutil.rmtree(rgb)
+        manifest_path.unlink(missing_ok=True)
+        os.replace(tmp, rgb)
+        manifest["videos"] = len(plan)
+        manifest["frames"] = len(plan) * frames_per_video
+        (root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def video_specs(root: str | os.PathLike) -> "pd.DataFrame":  # noqa: F821
+    """The per-video ground truth of a generated set (motion danced, palette worn, tempo, …)."""
+    import pandas as pd  # noqa: PLC0415
+
+    manifest_path = Path(root) / MANIFEST
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"no {MANIFEST} under {root}: generate the set with synthetic.generate_dataset")
+    m = json.loads(manifest_path.read_text())
+    plan = plan_dataset(m["videos_per_genre"], m["seed"], m["motion_cue"], m["appearance_cue"], m["fps"])
+    return pd.DataFrame([{**{k: v for k, v in item.items() if k != "spec"},
+                          **dataclasses.asdict(item["spec"])} for item in plan]).set_index("video_id")

@@ -1,0 +1,63 @@
+"""How every model of the package is trained: :func:`fit` seeds, runs ``model.fit`` with an epoch timer and a
+progress bar, and returns one :class:`TrainResult` (the model, its per-epoch history and seconds per epoch).
+
+``classifier.train`` (integer labels → one-hot) and ``prediction.train`` (frame shapes checked) are thin
+wrappers over :func:`fit`. Keras is imported inside :func:`fit`: importing this module does not import TensorFlow.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """A trained model, its per-epoch history (losses, metrics) and the wall-clock seconds of each epoch."""
+
+    model: Any
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+
+    @property
+    def seconds(self) -> float:
+        """Total training seconds: the sum over epochs."""
+        return float(sum(self.epoch_seconds))
+
+    def seconds_per_epoch(self, skip_first: bool = True) -> float:
+        """Mean seconds per epoch; by default without the first epoch (graph tracing)."""
+        times = self.epoch_seconds[1:] if skip_first and len(self.epoch_seconds) > 1 else self.epoch_seconds
+        return float(np.mean(times))
+
+
+def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data: tuple[Any, Any] | None = None,
+        seed: int = 0, verbose: int = 0, callbacks: Sequence[Any] = (),
+        progress: str | None = "training") -> TrainResult:
+    """Seed Keras with ``seed``, then ``model.fit(x, y)`` (shuffled each epoch), timing every epoch.
+
+    ``callbacks`` run after the epoch timer. ``progress`` names the epoch progress bar (``None`` or ``""``: no
+    bar; none either when ``verbose`` makes Keras print its own).
+    """
+    import keras  # noqa: PLC0415
+
+    from choreo_utils.progress import keras_epochs  # noqa: PLC0415
+
+    epoch_seconds: list[float] = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Appends each epoch's wall-clock seconds to ``epoch_seconds``."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.started)
+
+    keras.utils.set_random_seed(seed)
+    bar = [keras_epochs(epochs, progress)] if progress and not verbose else []
+    hist = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data, shuffle=True,
+                     verbose=verbose, callbacks=[EpochTimer(), *callbacks, *bar])
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    return TrainResult(model=model, history=history, epoch_seconds=epoch_seconds)

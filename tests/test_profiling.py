@@ -1,0 +1,33 @@
+"""Tests for choreo_utils.profiling: FLOPs, throughput and temporal smoothness of a feature backbone."""
+import keras
+import numpy as np
+
+from choreo_utils import features, profiling
+
+
+def _toy_extractor() -> features.Extractor:
+    inp = keras.Input((8, 8, 3))
+    out = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inp))
+    return features.Extractor("toy", (8, 8), "none", keras.Model(inp, out), lambda x: x, 4)
+
+
+def test_count_flops_matches_a_hand_count():
+    ex = _toy_extractor()
+    macs = 8 * 8 * 4 * 3 * 3 * 3
+    assert 2 * macs <= profiling.count_flops(ex) <= 2 * macs + 8 * 8 * 4 * 2
+
+
+def test_throughput_counts_frames_per_second_both_ways():
+    ex = _toy_extractor()
+    frames = np.zeros((5, 8, 8, 3), np.uint8)
+    batched = profiling.throughput(ex, frames, batch_size=8, min_seconds=0.05)
+    one_by_one = profiling.throughput(ex, frames, per_frame_predict=True, min_seconds=0.05)
+    assert batched > 0 and one_by_one > 0
+
+
+def test_temporal_smoothness_separates_smooth_from_random():
+    rng = np.random.default_rng(0)
+    smooth = [np.cumsum(rng.normal(size=(10, 16)), axis=0) * 0.1 + rng.normal(size=16) for _ in range(6)]
+    noisy = [rng.normal(size=(10, 16)) for _ in range(6)]
+    s, n = profiling.temporal_smoothness(smooth), profiling.temporal_smoothness(noisy)
+    assert s["consecutive_frames"] > 0.5 > n["consecutive_frames"]

@@ -1,0 +1,63 @@
+"""Tests for choreo_utils.training: the one ``fit`` both ``classifier.train`` and ``prediction.train`` wrap."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from choreo_utils import training
+from choreo_utils.training import TrainResult
+
+
+def tiny_regression(seed: int = 0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def data(n: int = 16):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    return x, x.sum(axis=1, keepdims=True)
+
+
+def test_train_result_seconds():
+    result = TrainResult(model=None, history={}, epoch_seconds=[5.0, 1.0, 2.0])
+    assert result.seconds == 8.0
+    assert result.seconds_per_epoch() == 1.5                     # the first epoch (graph tracing) left out
+    assert result.seconds_per_epoch(skip_first=False) == pytest.approx(8.0 / 3)
+    assert TrainResult(None, {}, [4.0]).seconds_per_epoch() == 4.0   # one epoch: nothing to leave out
+
+
+def test_fit_times_every_epoch_and_returns_the_model():
+    model = tiny_regression()
+    x, y = data()
+    result = training.fit(model, x, y, epochs=3, batch_size=8, validation_data=(x[:4], y[:4]), progress=None)
+    assert result.model is model
+    assert set(result.history) == {"loss", "val_loss"} and len(result.history["loss"]) == 3
+    assert all(isinstance(v, float) for v in result.history["loss"])
+    assert len(result.epoch_seconds) == 3 and all(s > 0 for s in result.epoch_seconds)
+    assert result.seconds == pytest.approx(sum(result.epoch_seconds))
+
+
+def test_fit_seeds_before_fitting():
+    """Same weights, same seed: the same shuffles, so the same losses; another seed shuffles differently."""
+    x, y = data()
+    runs = [training.fit(tiny_regression(), x, y, epochs=2, batch_size=4, seed=seed, progress=None).history["loss"]
+            for seed in (1, 1, 2)]
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_fit_runs_callbacks_and_shows_one_bar(capsys):
+    import keras
+
+    seen = []
+    spy = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    x, y = data()
+    training.fit(tiny_regression(), x, y, epochs=2, batch_size=8, callbacks=[spy], progress="fit test")
+    assert seen == [0, 1]
+    assert "fit test |██████████| 2/2 epochs" in capsys.readouterr().out
+    training.fit(tiny_regression(), x, y, epochs=1, batch_size=8, progress=None)
+    assert "epochs" not in capsys.readouterr().out
