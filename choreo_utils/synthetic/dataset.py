@@ -32,8 +32,7 @@ MANIFEST = "synthetic.json"
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
-def _draw_video_spec(genre: str, rng: np.random.Generator, motion_cue: float, appearance_cue: float,
-                     fps: float) -> VideoSpec:
+def _draw_video_spec(genre: str, rng: np.random.Generator, motion_cue: float, appearance_cue: float) -> VideoSpec:
     """One video's spec, drawn from its genre's random stream: with probability ``motion_cue`` it dances its own
     genre's motion and with probability ``appearance_cue`` it wears its own genre's palette family."""
     motion = genre if rng.random() < motion_cue else GENRES[rng.integers(len(GENRES))]
@@ -59,7 +58,7 @@ def _youtube_id(rng: np.random.Generator, force: str = "") -> str:
 
 
 def plan_dataset(videos_per_genre: int = 24, seed: int = 0, motion_cue: float = 1.0,
-                 appearance_cue: float = 1.0, fps: float = 25.0, genres=GENRES) -> list[dict]:
+                 appearance_cue: float = 1.0, genres=GENRES) -> list[dict]:
     """The list of videos that ``generate_dataset`` will write: ids, segments and specs (no rendering)."""
     if videos_per_genre < 1:
         raise ValueError(f"videos_per_genre must be ≥ 1, got {videos_per_genre}")
@@ -84,7 +83,7 @@ def plan_dataset(videos_per_genre: int = 24, seed: int = 0, motion_cue: float = 
             id_count += 1
             segments = sorted(rng.choice(999, size=n_seg, replace=False) + 1)
             for seg in segments:
-                spec = _draw_video_spec(genre, rng, motion_cue, appearance_cue, fps)
+                spec = _draw_video_spec(genre, rng, motion_cue, appearance_cue)
                 plan.append({"genre": genre, "youtube_id": ytid, "segment": int(seg),
                              "video_id": f"{ytid}_{int(seg):03d}", "spec": spec})
                 v += 1
@@ -151,7 +150,7 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
         raise FileExistsError(f"{rgb} exists but was not written by generate_dataset (no {MANIFEST}); "
                               "refusing to mix datasets. Choose another root or pass overwrite=True.")
 
-    plan = plan_dataset(videos_per_genre, seed, motion_cue, appearance_cue, fps)
+    plan = plan_dataset(videos_per_genre, seed, motion_cue, appearance_cue)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".rgb.partial-", dir=root))
     try:
@@ -189,6 +188,6 @@ def video_specs(root: str | os.PathLike) -> "pd.DataFrame":  # noqa: F821
     if not manifest_path.is_file():
         raise FileNotFoundError(f"no {MANIFEST} under {root}: generate the set with synthetic.generate_dataset")
     m = json.loads(manifest_path.read_text())
-    plan = plan_dataset(m["videos_per_genre"], m["seed"], m["motion_cue"], m["appearance_cue"], m["fps"])
+    plan = plan_dataset(m["videos_per_genre"], m["seed"], m["motion_cue"], m["appearance_cue"])
     return pd.DataFrame([{**{k: v for k, v in item.items() if k != "spec"},
                           **dataclasses.asdict(item["spec"])} for item in plan]).set_index("video_id")
