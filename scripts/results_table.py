@@ -22,7 +22,7 @@ from choreo_utils.io_utils import write_bytes_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-RUNTIMES = ("<!-- runtimes:start -->", "<!-- runtimes:end -->")
+NOTEBOOK_TABLE = ("<!-- notebooks:start -->", "<!-- notebooks:end -->")
 #: What the Colab estimate assumes a T4 GPU sustains on convolutions: a quarter of its 8.1 TFLOP/s float32 peak.
 T4_EFFECTIVE_GFLOPS = 2000.0
 NOTEBOOKS = ("01_dataset_prep", "02_feature_extraction", "03_classifier_training", "04_hyperband_tuning",
@@ -127,32 +127,63 @@ def render(m: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def render_runtimes(m: dict[str, dict]) -> str:
-    """Per-notebook run time: measured on this machine's CPU by `make figures`, and estimated for Colab's GPU.
+#: The README's notebook table: what each notebook answers (its badge and run times are added by render_notebooks).
+QUESTIONS = {
+    "01_dataset_prep": "What is in the data, and how do we cut it into clips without leaking videos between train "
+                       "and test?",
+    "02_feature_extraction": "How does transfer learning turn each frame into a vector, fast — and what is an honest "
+                             "offline stand-in?",
+    "03_classifier_training": "Can a BiLSTM over 30-frame clips tell 16 genres apart? Does it use motion? How much "
+                              "did leakage inflate the paper?",
+    "04_hyperband_tuning": "Does Hyperband find good hyperparameters faster than random search at the same budget?",
+    "05_convlstm_prediction": "Can a ConvLSTM predict the next frame of a dance better than copying the last one?",
+}
+
+
+def repository() -> str:
+    """The GitHub address, from its one home: ``pyproject.toml`` ``[project.urls] Repository``."""
+    import tomllib  # noqa: PLC0415
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+
+
+def render_notebooks(m: dict[str, dict], repo: str, ref: str = "main") -> str:
+    """The notebook table: link, question, Colab badge (built from ``repo``), and the run time of each notebook —
+    measured on this machine's CPU by `make figures`, and estimated for Colab's GPU.
 
     The estimate keeps every CPU-bound second (data generation, graph tracing, small LSTMs: Colab's free runtime
     has 2 vCPUs too) and rescales only the convolution-bound work the notebooks time themselves — feature
     extraction (02) and ConvLSTM training (05) — by the GEMM rate measured in the same run (notebook 02) over
     ``T4_EFFECTIVE_GFLOPS``."""
-    run = m.get(TIMINGS)
-    if not run:
-        return "*(run `make figures` to measure the run times)*"
+    run = m.get(TIMINGS) or {}
+    seconds = {name.removesuffix(".ipynb"): secs for name, secs in run.get("seconds", {}).items()}
     d2, d5 = m.get(NOTEBOOKS[1], {}), m.get(NOTEBOOKS[4], {})
     gemm = d2.get("gemm_gflops")
     gpu_bound = {NOTEBOOKS[1]: d2.get("extract_seconds", 0.0) or 0.0, NOTEBOOKS[4]: d5.get("training_seconds", 0.0) or 0.0}
-    lines = [f"| notebook | {run['cpu_count']}-core CPU, measured | Colab T4 GPU, estimated |", "|---|---|---|"]
+    cpu_head = f"{run.get('cpu_count', 2)}-core CPU (measured)"
+    lines = [f"| notebook | question it answers | | {cpu_head} | Colab T4 GPU (estimated) |", "|---|---|---|---|---|"]
+    badge = "https://colab.research.google.com/assets/colab-badge.svg"
+    colab = repo.replace("https://github.com/", "https://colab.research.google.com/github/")
     total_cpu = total_gpu = 0.0
-    for file, secs in run["seconds"].items():
-        name = file.removesuffix(".ipynb")
-        fast = gpu_bound.get(name, 0.0)
-        gpu = secs - fast + (fast * gemm / T4_EFFECTIVE_GFLOPS if gemm else fast)
-        total_cpu, total_gpu = total_cpu + secs, total_gpu + gpu
-        lines.append(f"| {name} | {_duration(secs)} | ≈ {_duration(gpu)} |")
-    lines.append(f"| **all five** | **{_duration(total_cpu)}** | **≈ {_duration(total_gpu)}** |")
-    lines += ["", f"Measured by the last `make figures` ({run['params']}); the estimate keeps the CPU-bound work and "
-                  f"rescales feature extraction and ConvLSTM training from this CPU's measured "
-                  f"{gemm or float('nan'):.0f} GFLOP/s to {T4_EFFECTIVE_GFLOPS:.0f} GFLOP/s (a quarter of a T4's "
-                  "float32 peak). A notebook opened alone first rebuilds what earlier ones cached (01–02)."]
+    for name in NOTEBOOKS:
+        link = f"[{name}](notebooks/{name}.ipynb)"
+        open_in = f"[![Open In Colab]({badge})]({colab}/blob/{ref}/notebooks/{name}.ipynb)"
+        if name in seconds:
+            secs = seconds[name]
+            fast = gpu_bound.get(name, 0.0)
+            gpu = secs - fast + (fast * gemm / T4_EFFECTIVE_GFLOPS if gemm else fast)
+            total_cpu, total_gpu = total_cpu + secs, total_gpu + gpu
+            cpu_cell, gpu_cell = _duration(secs), f"≈ {_duration(gpu)}"
+        else:
+            cpu_cell = gpu_cell = "*(run `make figures`)*"
+        lines.append(f"| {link} | {QUESTIONS[name]} | {open_in} | {cpu_cell} | {gpu_cell} |")
+    if seconds:
+        lines.append(f"| **all five** | | | **{_duration(total_cpu)}** | **≈ {_duration(total_gpu)}** |")
+        lines += ["", f"Run times: measured by the last `make figures` ({run['params']}, {run['cpu_count']} CPU cores); "
+                      f"the Colab estimate keeps the CPU-bound work and rescales feature extraction and ConvLSTM "
+                      f"training from this CPU's measured {gemm or float('nan'):.0f} GFLOP/s to "
+                      f"{T4_EFFECTIVE_GFLOPS:.0f} GFLOP/s (a quarter of a T4's float32 peak). A notebook opened alone "
+                      "first rebuilds what earlier ones cached (01–02)."]
     return "\n".join(lines)
 
 
@@ -182,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     readme = Path(args.readme)
     old = readme.read_text()
-    new = replace_block(replace_block(old, render(metrics)), render_runtimes(metrics), RUNTIMES)
+    new = replace_block(replace_block(old, render(metrics)), render_notebooks(metrics, repository()), NOTEBOOK_TABLE)
     if args.check:
         print("README results table is current" if new == old else "README results table is out of date")
         return int(new != old)

@@ -82,12 +82,12 @@ def test_main_writes_then_check_passes(tmp_path, capsys):
     for name, data in _metrics().items():
         (metrics / f"{name}.json").write_text(json.dumps(data))
     readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n{rt.RUNTIMES[0]}\nold times\n{rt.RUNTIMES[1]}\n{rt.START}\nstale\n{rt.END}\n")
+    readme.write_text(f"# x\n{rt.NOTEBOOK_TABLE[0]}\nold times\n{rt.NOTEBOOK_TABLE[1]}\n{rt.START}\nstale\n{rt.END}\n")
     args = ["--metrics", str(metrics), "--readme", str(readme)]
     assert rt.main([*args, "--check"]) == 1
     assert rt.main(args) == 0
     assert "**73.4% video**" in readme.read_text() and "stale" not in readme.read_text()
-    assert "old times" not in readme.read_text() and "| 05_convlstm_prediction | 2.9 min |" in readme.read_text()
+    assert "old times" not in readme.read_text() and "| 2.9 min | ≈ 2.9 min |" in readme.read_text()
     assert rt.main([*args, "--check"]) == 0
     assert rt.main(["--metrics", str(tmp_path / "none"), "--readme", str(readme)]) == 1
     assert "run `make figures` first" in capsys.readouterr().err
@@ -96,19 +96,27 @@ def test_main_writes_then_check_passes(tmp_path, capsys):
 def test_project_readme_has_the_results_block():
     text = (ROOT / "README.md").read_text()
     assert text.count(rt.START) == 1 and text.count(rt.END) == 1
-    assert text.count(rt.RUNTIMES[0]) == 1 and text.count(rt.RUNTIMES[1]) == 1
+    assert text.count(rt.NOTEBOOK_TABLE[0]) == 1 and text.count(rt.NOTEBOOK_TABLE[1]) == 1
     assert "results_table.py" in (ROOT / "Makefile").read_text()
 
 
-def test_runtimes_keep_cpu_work_and_rescale_only_the_convolution_bound_seconds():
+def test_notebook_table_has_badges_from_pyproject_and_run_times():
+    """Run times: CPU-bound seconds kept, convolution-bound seconds rescaled; badges built from the one URL."""
     m = _metrics()
     m["02_feature_extraction"].update(gemm_gflops=100.0, extract_seconds=100.0)
     m["05_convlstm_prediction"]["training_seconds"] = 120.0
     m["run_notebooks"]["seconds"] = {"01_dataset_prep.ipynb": 30.0, "02_feature_extraction.ipynb": 150.0,
                                      "05_convlstm_prediction.ipynb": 200.0}
-    text = rt.render_runtimes(m)
-    assert "| 01_dataset_prep | 30 s | ≈ 30 s |" in text                       # CPU-bound: unchanged
-    assert "| 02_feature_extraction | 2.5 min | ≈ 55 s |" in text              # 150 - 100 + 100 * 100 / 2000
-    assert "| 05_convlstm_prediction | 3.3 min | ≈ 86 s |" in text             # 200 - 120 + 120 * 100 / 2000
-    assert "| **all five** | **6.3 min** | **≈ 2.9 min** |" in text
-    assert "run `make figures`" in rt.render_runtimes({})
+    text = rt.render_notebooks(m, "https://github.com/someone/somerepo")
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| [")}
+    assert set(rows) == {f"[{n}](notebooks/{n}.ipynb)" for n in rt.NOTEBOOKS}
+    assert "| 30 s | ≈ 30 s |" in rows["[01_dataset_prep](notebooks/01_dataset_prep.ipynb)"]         # CPU-bound
+    assert "| 2.5 min | ≈ 55 s |" in rows["[02_feature_extraction](notebooks/02_feature_extraction.ipynb)"]  # 150-100+5
+    assert "| 3.3 min | ≈ 86 s |" in rows["[05_convlstm_prediction](notebooks/05_convlstm_prediction.ipynb)"]
+    assert "run `make figures`" in rows["[03_classifier_training](notebooks/03_classifier_training.ipynb)"]
+    assert "| **6.3 min** | **≈ 2.9 min** |" in text
+    assert ("(https://colab.research.google.com/github/someone/somerepo/blob/main/notebooks/04_hyperband_tuning.ipynb)"
+            in text)
+    assert all(line.count("|") == 6 for line in text.splitlines() if line.startswith("| ["))
+    assert "run `make figures`" in rt.render_notebooks({}, "https://github.com/a/b")
+    assert rt.repository().startswith("https://github.com/")
