@@ -67,7 +67,9 @@ clean:  ## remove everything the notebooks regenerate: artifacts/ and data/synth
 
 # Distributed keras-tuner search on this machine: a chief (this process) and $(WORKERS) worker processes
 # talking gRPC on 127.0.0.1 (KERASTUNER_TUNER_ID / KERASTUNER_ORACLE_IP / KERASTUNER_ORACLE_PORT). Features
-# come from $(TUNE_PARAMS) once, saved as an .npz the workers load. TUNE_ARGS defaults to a reduced search
+# come from $(TUNE_PARAMS) once (notebook 04's settings: FEATURE_LAYER, TUNE_TRAIN_STRIDE, EXTRACT_BATCH, read by
+# choreo_utils.params, which refuses unknown keys), saved as an .npz the workers load; the search sizes come from
+# TUNE_ARGS, not the file's TUNE_* keys. TUNE_ARGS defaults to a reduced search
 # (LSTM/dense ≤ 128, max_epochs 9: 23 trials, 75 epochs); TUNE_ARGS=--overwrite runs the paper's (≤ 512 units,
 # 30 trials, 120 epochs: hours on a CPU); drop --overwrite to resume an interrupted search. Across machines:
 # `$(BIN)/python -m choreo_utils.tuning --help` (chief / worker subcommands, --directory on a shared disk).

@@ -171,20 +171,19 @@ def save_classifier(model, extractor, name: str = "03_classifier", **meta: Any) 
 
 def load_classifier(folder) -> tuple[Any, Any, dict[str, Any]]:
     """``(model, extractor, description)`` from a folder written by :func:`save_classifier`."""
-    import json  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
     import keras  # noqa: PLC0415
 
     from choreo_utils import features  # noqa: PLC0415
+    from choreo_utils.io_utils import read_json, without_optimizer_warning  # noqa: PLC0415
 
     folder = Path(folder)
     if not (folder / "classifier.keras").is_file():
         raise FileNotFoundError(f"{folder} holds no saved classifier (classifier.keras): run notebook 03, which "
                                 "saves its trained model to artifacts/models/03_classifier, or pass that folder")
-    meta = json.loads((folder / "model.json").read_text())
-    from choreo_utils.io_utils import without_optimizer_warning  # noqa: PLC0415
-
+    meta = read_json(folder / "model.json", what="saved classifier description",
+                     fix=f"delete {folder} and run notebook 03 again (it saves its trained model there)")
     with without_optimizer_warning():
         model = keras.models.load_model(folder / "classifier.keras", compile=False)
     return model, features.load_extractor(folder), meta

@@ -3,7 +3,9 @@
 A *frame index* has one row per frame (columns genre, video_id, youtube_id, segment, frame, path), rows
 ordered by genre, video_id, frame — what ``letsdance.index_frames`` returns. ``make_clips`` cuts each
 video into windows of ``clip_len`` frames; each clip row keeps ``row``, the position in the index of
-its first frame, so features stored in index order are sliced as ``feats[row:row + clip_len]``.
+its first frame, so features stored in index order are sliced as ``feats[row:row + clip_len]``, and the
+frame numbers of its first and last frames. A window never spans missing frame numbers (videos are cut
+at such gaps, with a warning).
 
 Several Let's Dance videos are cut from the same YouTube video, so splitting clips at random puts
 near-identical frames in train and test. ``grouped_split`` keeps every YouTube id on one side;
@@ -26,7 +28,7 @@ from choreo_utils.config import GENRES, genre_index
 INDEX_COLUMNS: tuple[str, ...] = ("genre", "video_id", "youtube_id", "frame")
 #: Columns of the clip table, in order.
 CLIP_COLUMNS: tuple[str, ...] = ("clip_id", "genre", "label", "video_id", "youtube_id", "start",
-                                 "clip_len", "row")
+                                 "clip_len", "row", "first_frame", "last_frame")
 #: Order of the values of the ``split`` column in summaries.
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
@@ -84,13 +86,41 @@ def _check_index_order(index: pd.DataFrame) -> None:
                              f"must have exactly one — check how the index was built")
 
 
+def gap_positions(frame: np.ndarray) -> np.ndarray:
+    """Positions ``i`` (within one video) where frame ``i`` does not follow frame ``i - 1``: the step from
+    ``frame[i - 1]`` exceeds the video's smallest step (frames numbered 1, 2, 3 … or 1, 4, 7 … have none)."""
+    if len(frame) < 2:
+        return np.empty(0, np.int64)
+    step = np.diff(frame)
+    return np.flatnonzero(step > step.min()) + 1
+
+
+def longest_stretch(index: pd.DataFrame) -> int:
+    """Frames in the longest gap-free stretch of any video of a frame index (see :func:`make_clips`)."""
+    require_columns(index, ["video_id", "frame"], "frame index",
+                    "Build it with choreo_utils.letsdance.index_frames(root).")
+    frames = pd.to_numeric(index["frame"])
+    return max((int(np.diff(np.r_[0, gap_positions(f.to_numpy()), len(f)]).max())
+                for _, f in frames.groupby(index["video_id"].to_numpy(), sort=False)), default=0)
+
+
+def _windows(n: int, clip_len: int, stride: int) -> range:
+    return range(0, n - clip_len + 1, stride)
+
+
 def make_clips(index: pd.DataFrame, clip_len: int = 30, stride: int | None = None) -> pd.DataFrame:
     """One row per ``clip_len``-frame window of each video (stride defaults to clip_len: no overlap).
 
     Columns: clip_id (``f"{video_id}@{start:04d}"``), genre, label, video_id, youtube_id, start (position
     of the first frame within the video), clip_len, row (position in ``index`` of the first frame —
-    positional, whatever the DataFrame's index labels are). Trailing frames that do not fill a whole
-    window are not used; videos shorter than ``clip_len`` give no clip and are counted in one warning.
+    positional, whatever the DataFrame's index labels are), first_frame and last_frame (the frame numbers
+    of the clip's first and last frames). Trailing frames that do not fill a whole window are not used;
+    videos shorter than ``clip_len`` give no clip and are counted in one warning.
+
+    A clip never spans missing frames: where a video's frame numbers jump (a step larger than its smallest
+    step, e.g. frames 1–40 then 61–90), the video is cut into gap-free stretches and windows are cut in each
+    stretch from its first frame; the gaps and the windows they cost are counted in one warning. A video
+    without gaps gives exactly the clips it always did.
     """
     clip_len = positive_int(clip_len, "clip_len")
     stride = clip_len if stride is None else positive_int(stride, "stride")
@@ -101,6 +131,7 @@ def make_clips(index: pd.DataFrame, clip_len: int = 30, stride: int | None = Non
     _check_index_order(index)
 
     vid = index["video_id"].to_numpy()
+    frame = pd.to_numeric(index["frame"]).to_numpy()
     starts = np.flatnonzero(np.r_[True, vid[1:] != vid[:-1]])
     lengths = np.diff(np.r_[starts, len(index)])
     genres = index["genre"].to_numpy()
@@ -109,20 +140,42 @@ def make_clips(index: pd.DataFrame, clip_len: int = 30, stride: int | None = Non
 
     rows: list[tuple] = []
     short: list[str] = []
+    gaps: list[tuple[str, Any, Any]] = []     # (video, frame before, frame after) of each gap
+    spanning = 0                              # windows that cutting by position would have laid across a gap
+    longest = 0
     for first, n in zip(starts, lengths):
-        v = vid[first]
-        if n < clip_len:
-            short.append(str(v))
-            continue
+        v, first, n = vid[first], int(first), int(n)
+        f = frame[first:first + n]
+        cuts = gap_positions(f)
+        gaps.extend((str(v), f[c - 1], f[c]) for c in cuts)
+        if len(cuts):
+            spanning += sum(1 for s in _windows(n, clip_len, stride)
+                            if np.any((cuts > s) & (cuts < s + clip_len)))
+        bounds = np.r_[0, cuts, n]
+        longest = max(longest, int(np.diff(bounds).max()))
         g, y = genres[first], ytids[first]
-        for s in range(0, int(n) - clip_len + 1, stride):
-            rows.append((f"{v}@{s:04d}", g, labels[g], v, y, s, clip_len, int(first) + s))
+        before = len(rows)
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            for s in _windows(int(hi - lo), clip_len, stride):
+                p = int(lo) + s
+                rows.append((f"{v}@{p:04d}", g, labels[g], v, y, p, clip_len, first + p,
+                             f[p], f[p + clip_len - 1]))
+        if len(rows) == before:
+            short.append(str(v))
+    if gaps:
+        n_videos = len({g[0] for g in gaps})
+        shown = "; ".join(f"video {v}: frame {a:g} → {b:g}" for v, a, b in gaps[:3])
+        warnings.warn(f"{len(gaps)} gap(s) in the frame numbers of {n_videos} video(s) ({shown}"
+                      f"{' ...' if len(gaps) > 3 else ''}): each such video is cut at its gaps so that no clip spans "
+                      f"missing frames; {spanning} window(s) of clip_len={clip_len} that would have spanned a gap "
+                      "were not made. Re-extract the missing frames to use every window.", stacklevel=2)
     if short:
-        warnings.warn(f"{len(short)} of {len(starts)} videos have fewer than clip_len={clip_len} frames and give "
+        what = "frames" if not gaps else "frames in one gap-free stretch"
+        warnings.warn(f"{len(short)} of {len(starts)} videos have fewer than clip_len={clip_len} {what} and give "
                       f"no clips: {_preview(short)}. Lower clip_len to keep them.", stacklevel=2)
     if not rows:
-        raise ValueError(f"no video has at least clip_len={clip_len} frames (longest: {lengths.max()}); "
-                         "lower clip_len")
+        raise ValueError(f"no video has at least clip_len={clip_len} frames"
+                         f"{' in one gap-free stretch' if gaps else ''} (longest: {longest}); lower clip_len")
     clips = pd.DataFrame(rows, columns=list(CLIP_COLUMNS))
     for col in ("label", "start", "clip_len", "row"):
         clips[col] = clips[col].astype(np.int64)

@@ -64,6 +64,13 @@ def models_dir() -> Path:
     return artifacts_dir() / "models"
 
 
+def resolve_path(path: str | os.PathLike) -> Path:
+    """``path`` with ``~`` expanded; a relative path is taken relative to the project root, not the current
+    folder (notebooks run from ``notebooks/``, so ``data/rgb.tar.gz`` in a params file means ``<root>/data/...``)."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else project_root() / path
+
+
 def relative_to_root(path: str | os.PathLike) -> str:
     """``path`` relative to the project root (what notebooks print: the same on every machine); else as given."""
     try:

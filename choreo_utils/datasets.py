@@ -7,11 +7,13 @@ the same table (genre, video_id, youtube_id, segment, frame, path), so everythin
 from __future__ import annotations
 
 import os
+import urllib.parse
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from choreo_utils import config, letsdance, synthetic
+from choreo_utils import config, download, letsdance, synthetic
 
 SOURCES = ("synthetic", "letsdance")
 
@@ -33,10 +35,12 @@ def load_frame_index(source: str = "synthetic", *, videos_per_genre: int = 24, f
     """Return the frame index for ``source``, generating or extracting the data first if needed.
 
     * ``"synthetic"``: ``synthetic.generate_dataset`` under :func:`synthetic_root` (cached by settings).
-    * ``"letsdance"``: frames under ``letsdance_root`` (default ``data/letsdance``). If it holds no
-      ``rgb/`` yet and ``letsdance_archive`` is given (a URL or a local ``rgb.tar.gz``), the archive is
-      downloaded (resumable, sha256 recorded) and a subset streamed out of it with
-      ``letsdance.extract_subset``.
+    * ``"letsdance"``: frames under ``letsdance_root`` (default ``data/letsdance``), extracted from
+      ``letsdance_archive`` (a URL, downloaded resumably to ``data/rgb.tar.gz``, or a local ``rgb.tar.gz``)
+      unless ``letsdance_subset.json`` there records a complete extraction with the same
+      ``max_frames_per_video`` and ``genres``. An interrupted extraction is resumed, one with other settings
+      redone (keeping the frames still wanted). ``sha256`` checks the archive, downloaded or local (its digest
+      is recorded in ``<archive>.sha256``). Relative paths are taken from the project root.
     """
     if source not in SOURCES:
         raise ValueError(f"DATA_SOURCE must be one of {SOURCES}, got {source!r}")
@@ -48,20 +52,43 @@ def load_frame_index(source: str = "synthetic", *, videos_per_genre: int = 24, f
                                    progress=progress)
         return letsdance.index_frames(root)
 
-    root = Path(letsdance_root) if letsdance_root else config.data_dir() / "letsdance"
-    if not (root / "rgb").is_dir():
-        if not letsdance_archive:
-            raise FileNotFoundError(
-                f"no Let's Dance frames under {root / 'rgb'}. Set LETSDANCE_ARCHIVE to the URL or local path of "
-                f"rgb.tar.gz (see {letsdance.PROJECT_PAGE}), or extract it yourself with "
-                "letsdance.extract_subset(archive, dest).")
-        archive = Path(letsdance_archive)
-        if not archive.is_file():
-            archive = letsdance.download(letsdance_archive, config.data_dir() / letsdance.ARCHIVE_NAME,
-                                         sha256=sha256, progress=progress)
-        letsdance.extract_subset(archive, root, max_frames_per_video=max_frames_per_video, genres=genres,
-                                 progress=progress)
+    root = config.resolve_path(letsdance_root) if letsdance_root else config.data_dir() / "letsdance"
+    state, why = letsdance.subset_status(root, max_frames_per_video, genres, sha256)
+    if state == "complete":
+        return letsdance.index_frames(root)
+    if not letsdance_archive:
+        if state == "unrecorded":
+            warnings.warn(f"{why}; indexing it as it is. Set LETSDANCE_ARCHIVE to the URL or path of "
+                          f"{letsdance.ARCHIVE_NAME} to check and complete it.", letsdance.LetsDanceWarning,
+                          stacklevel=2)
+            return letsdance.index_frames(root)
+        raise FileNotFoundError(
+            f"{why}. Set LETSDANCE_ARCHIVE to the URL or local path of {letsdance.ARCHIVE_NAME} (see "
+            f"{letsdance.PROJECT_PAGE}), or extract it yourself with letsdance.extract_subset(archive, dest).")
+    if state != "missing":
+        print(why)
+    archive, digest = _archive(letsdance_archive, sha256, progress)
+    letsdance.extract_subset(archive, root, max_frames_per_video=max_frames_per_video, genres=genres,
+                             progress=progress, archive_sha256=digest)
     return letsdance.index_frames(root)
+
+
+def _archive(url_or_path: str | os.PathLike, sha256: str | None, progress: bool) -> tuple[Path, str]:
+    """The archive on disk, checked against ``sha256`` (and its digest recorded next to it); with its digest.
+
+    A URL is downloaded to ``data/rgb.tar.gz``; a local path (relative to the project root) is used where it is."""
+    text = os.fspath(url_or_path)
+    if urllib.parse.urlparse(text).scheme.lower() in {"http", "https", "file"}:
+        archive = letsdance.download(text, config.data_dir() / letsdance.ARCHIVE_NAME, sha256=sha256,
+                                     progress=progress)
+    else:
+        local = config.resolve_path(text)
+        if not local.is_file():
+            raise FileNotFoundError(f"LETSDANCE_ARCHIVE={text!r}: {local} is not a file (a relative path is taken "
+                                    f"from the project root, {config.project_root()}). Give the path or URL of "
+                                    f"{letsdance.ARCHIVE_NAME} (see {letsdance.PROJECT_PAGE}).")
+        archive = letsdance.download(local, local, sha256=sha256, progress=progress)   # verify in place
+    return archive, download.recorded_sha256(archive)
 
 
 def dataset_summary(index: pd.DataFrame) -> pd.DataFrame:

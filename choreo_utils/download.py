@@ -1,13 +1,15 @@
 """Fetch one file over HTTP(S) or ``file://``, or copy a local one, resumably and checked by SHA-256.
 
 :func:`download` streams a URL into ``<dest>.part`` (resumed with an HTTP ``Range`` request after an
-interruption), renames it to ``dest`` only once complete and verified, and records the digest in
+interruption, with ``If-Range`` so that a file changed on the server is fetched anew, never spliced), renames
+it to ``dest`` only once complete and verified, and records the digest in
 ``<dest>.sha256`` so a later call verifies instead of fetching again. ``letsdance.download`` is this with the
 Let's Dance archive's name and project page in its error messages.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import urllib.error
@@ -39,6 +41,12 @@ def _read_record(record: Path) -> str:
     if not text or not re.fullmatch(r"[0-9a-f]{64}", text[0].lower()):
         raise ValueError(f"{record} is not a '<sha256>  <filename>' record; delete it and re-run download(...)")
     return text[0].lower()
+
+
+def recorded_sha256(dest: str | os.PathLike) -> str | None:
+    """The digest recorded for ``dest`` in ``<dest>.sha256`` by :func:`download`, or None if there is none."""
+    record = _record_path(Path(dest))
+    return _read_record(record) if record.is_file() else None
 
 
 def _write_record(dest: Path, digest: str) -> None:
@@ -111,6 +119,7 @@ def download(url_or_path: str | os.PathLike, dest: str | os.PathLike, sha256: st
         _check_digest(digest, expected, source, f"the download is kept as {corrupt}, not {dest.name}")
     os.replace(part, dest)
     _write_record(dest, digest)
+    _validator_path(part).unlink(missing_ok=True)
     return dest
 
 
@@ -129,8 +138,9 @@ def _verify_existing(dest: Path, recorded: str | None, expected: str | None) -> 
     actual = sha256sum(dest)
     want = recorded or expected
     if want is not None and actual != want:
-        raise ValueError(f"{dest} is corrupt: SHA-256 {actual}, expected {want}. Delete it (and "
-                         f"{_record_path(dest).name}) and download again.")
+        raise ValueError(f"{dest} is corrupt or not the expected file: SHA-256 {actual}, expected {want}. Delete "
+                         f"it (and {_record_path(dest).name}) and download it again, or correct the expected "
+                         "digest if the file is right.")
     if recorded is None:
         _write_record(dest, actual)
     return dest
@@ -142,15 +152,56 @@ def _content_range_total(value: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _validator_path(part: Path) -> Path:
+    """``<dest>.part.json``: the server's validator (ETag or Last-Modified) and size when ``part`` was started."""
+    return part.with_name(part.name + ".json")
+
+
+def _read_validator(part: Path) -> dict:
+    """The validator recorded for ``part`` ({} when none was recorded or the record is unreadable)."""
+    try:
+        meta = json.loads(_validator_path(part).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _validator_of(headers: Any) -> dict:
+    """A strong ETag (usable in If-Range), else Last-Modified, plus the total size, from response headers."""
+    etag = headers.get("ETag")
+    total = _content_range_total(headers.get("Content-Range"))
+    if total is None and (length := headers.get("Content-Length") or "").isdigit():
+        total = int(length)
+    return {"etag": etag if etag and not etag.startswith("W/") else None,
+            "last_modified": headers.get("Last-Modified"), "total": total}
+
+
+def _if_range(meta: dict) -> str | None:
+    return meta.get("etag") or meta.get("last_modified")
+
+
 def _fetch_resumable(url: str, part: Path, progress: bool, page: str | None = None) -> None:
-    """Stream ``url`` into ``part``, appending from its current size when the server honours Range."""
+    """Stream ``url`` into ``part``, appending from its current size when the server honours Range.
+
+    A resumed request carries ``If-Range`` with the validator recorded when ``part`` was started, so a file
+    that changed on the server comes back whole (200) and the download restarts from zero instead of
+    splicing two versions."""
     offset = part.stat().st_size if part.is_file() else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
+    meta = _read_validator(part) if offset else {}
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    if offset and _if_range(meta):
+        headers["If-Range"] = _if_range(meta)
+    request = urllib.request.Request(url, headers=headers)
     written = 0
 
     def interrupted(exc: BaseException) -> RuntimeError:
         return RuntimeError(f"download of {url} failed after {offset + written} bytes ({exc}). The partial file "
                             f"{part} is kept: re-run download(...) with the same arguments to resume.")
+
+    def start_over() -> None:
+        part.unlink(missing_ok=True)
+        _validator_path(part).unlink(missing_ok=True)
+        return _fetch_resumable(url, part, progress, page)
 
     try:
         try:
@@ -162,24 +213,32 @@ def _fetch_resumable(url: str, part: Path, progress: bool, page: str | None = No
             exc.close()
             if total == offset:       # the .part already holds the whole file
                 return
-            part.unlink()             # .part does not match the remote file: start over
-            return _fetch_resumable(url, part, progress, page)
+            return start_over()       # .part does not match the remote file
         with response:
             status = getattr(response, "status", None)
             length = response.headers.get("Content-Length")
             length = int(length) if length and length.isdigit() else None
+            now = _validator_of(response.headers)
             if offset and status == 206:
                 start = re.match(r"bytes\s+(\d+)-", response.headers.get("Content-Range", ""))
                 if not start or int(start.group(1)) != offset:
                     raise urllib.error.URLError(f"server answered Range bytes={offset}- with Content-Range "
                                                 f"{response.headers.get('Content-Range')!r}")
+                changed = [k for k in ("etag", "last_modified", "total") if meta.get(k) and now[k]
+                           and meta[k] != now[k]]
+                if changed:           # a server that ignored If-Range: the file changed since part was started
+                    response.close()
+                    return start_over()
                 mode = "ab"
-            else:                     # 200 (Range ignored) or file:// URL: restart cleanly
+            else:                     # 200 (Range ignored, or If-Range: the file changed) or file:// URL
                 offset, mode = 0, "wb"
+                part.unlink(missing_ok=True)      # never pair a new validator with old bytes
+                write_bytes_atomic(_validator_path(part), json.dumps(now).encode())
             total = offset + length if length is not None else None
+            read = getattr(response, "read1", response.read)   # what has arrived: progress survives a kill
             with part.open(mode) as out, progress_bar(total=total, initial=offset, unit="B", unit_scale=True,
                                               desc=f"download {part.name[:-5]}", disable=not progress) as bar:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                for chunk in iter(lambda: read(_CHUNK), b""):
                     out.write(chunk)
                     written += len(chunk)
                     bar.update(len(chunk))

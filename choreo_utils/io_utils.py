@@ -7,7 +7,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
+
+
+class CorruptFileError(ValueError):
+    """A file a later run trusts (a manifest, a cache's metadata) exists but cannot be used: truncated,
+    not JSON, or not the expected shape. The message names the file and what to do."""
 
 
 @contextlib.contextmanager
@@ -82,6 +87,32 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
 
     text = json.dumps(obj, indent=2, sort_keys=True, default=default) + "\n"
     return write_bytes_atomic(path, text.encode())
+
+
+def read_json(path: str | os.PathLike, what: str = "file", fix: str = "delete it and run again",
+              required: Sequence[str] = ()) -> dict[str, Any]:
+    """Read a JSON object that an earlier run wrote and a later run trusts.
+
+    ``what`` says what the file is (``"feature-cache metadata"``), ``fix`` what to do when it is unusable,
+    ``required`` the keys it must hold. A missing file raises FileNotFoundError; a truncated or non-JSON file,
+    or one of the wrong shape (not an object, a required key missing), raises :class:`CorruptFileError`:
+    ``"<path> (<what>) is corrupt (JSONDecodeError: ...): <fix>"``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} ({what}) does not exist") from None
+    try:
+        obj = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:    # ValueError subclasses: truncated, binary junk
+        raise CorruptFileError(f"{path} ({what}) is corrupt ({type(exc).__name__}: {exc}): {fix}") from exc
+    if not isinstance(obj, dict):
+        raise CorruptFileError(f"{path} ({what}) is corrupt (expected a JSON object, found "
+                               f"{type(obj).__name__}): {fix}")
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise CorruptFileError(f"{path} ({what}) is corrupt (missing {', '.join(map(repr, missing))}): {fix}")
+    return obj
 
 
 def save_metrics(name: str, metrics: dict[str, Any]) -> str:

@@ -24,11 +24,14 @@ written, so none is hard-coded: pass the URL from the project page, or a local p
 you already have, to :func:`download`.
 
 Everything here is safe to interrupt and re-run: downloads resume from ``<dest>.part``, extraction
-skips files already written, and every file is written atomically (complete or absent).
+skips files already written, every file is written atomically (complete or absent), and
+``letsdance_subset.json`` (written last) says whether an extraction finished, and with which settings
+(:func:`subset_status`).
 """
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -41,7 +44,7 @@ from typing import Iterable, NamedTuple
 import pandas as pd
 
 from choreo_utils import download as downloader
-from choreo_utils.config import GENRES
+from choreo_utils.config import GENRES, relative_to_root
 from choreo_utils.io_utils import atomic_path, write_json
 from choreo_utils.progress import bar as progress_bar
 
@@ -263,31 +266,134 @@ def _select(member: tarfile.TarInfo, genres: tuple[str, ...], max_frames: int | 
     return parts[1], parts[2]
 
 
+def _check_max_frames(max_frames_per_video: int | None) -> None:
+    if max_frames_per_video is not None and (isinstance(max_frames_per_video, bool)
+                                             or not isinstance(max_frames_per_video, int)
+                                             or max_frames_per_video < 1):
+        raise ValueError(f"max_frames_per_video must be a positive int or None, got {max_frames_per_video!r}")
+
+
+def read_subset_record(dest: str | os.PathLike) -> dict | None:
+    """The record :func:`extract_subset` keeps in ``dest/letsdance_subset.json`` (None if there is none).
+
+    It holds the settings (``max_frames_per_video``, ``genres``, ``archive_sha256``) and ``complete``: False
+    from the start of an extraction, True only once every wanted frame is in place (written last, atomically).
+    A record from before ``complete`` existed was always written last, so it counts as complete."""
+    path = Path(dest) / SUMMARY_NAME
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        problem = None if isinstance(record, dict) else "it is not a JSON object"
+    except (OSError, ValueError) as exc:
+        record, problem = None, f"it cannot be read: {exc}"
+    if problem is None and not {"genres", "max_frames_per_video"} <= set(record):
+        problem = "it lacks 'genres' or 'max_frames_per_video'"
+    if problem:
+        raise ValueError(f"{path} is corrupt or truncated ({problem}); it records whether the extraction of "
+                         f"{Path(dest)} finished. Delete {path.name} and run again with LETSDANCE_ARCHIVE set: "
+                         "frames already extracted are kept, missing ones are extracted.")
+    return record
+
+
+def _describe(key: str, value) -> str:
+    if key == "genres":
+        return "all 16 genres" if tuple(value) == GENRES else f"genres={list(value)}"
+    return f"{key}={value}"
+
+
+def subset_status(dest: str | os.PathLike, max_frames_per_video: int | None = None,
+                  genres: str | Iterable[str] | None = None, archive_sha256: str | None = None) -> tuple[str, str]:
+    """Whether ``dest`` holds a complete extraction with these settings: ``(state, message)``.
+
+    ``state`` is ``"complete"``, ``"missing"`` (nothing extracted), ``"resume"`` (an extraction with these
+    settings was interrupted), ``"changed"`` (extracted, or begun, with other settings or from another
+    archive) or ``"unrecorded"`` (``rgb/`` exists without a record, e.g. unpacked by hand). Decided by the
+    record :func:`extract_subset` writes, never by the mere existence of ``rgb/``."""
+    dest = Path(dest)
+    where = relative_to_root(dest)
+    wanted = _validate_genres(genres)
+    _check_max_frames(max_frames_per_video)
+    record = read_subset_record(dest)
+    if record is None:
+        if (dest / RGB_DIR).is_dir():
+            return "unrecorded", (f"{where} has no {SUMMARY_NAME}, so whether its frames are complete is unknown "
+                                  "(an interrupted or hand-made extraction)")
+        return "missing", f"no Let's Dance frames under {where}"
+    old = {"max_frames_per_video": record["max_frames_per_video"], "genres": tuple(record["genres"])}
+    new = {"max_frames_per_video": max_frames_per_video, "genres": wanted}
+    changed = [k for k in old if old[k] != new[k]]
+    if archive_sha256 and record.get("archive_sha256") and record["archive_sha256"] != archive_sha256.lower():
+        changed.append("archive_sha256")
+        old["archive_sha256"], new["archive_sha256"] = record["archive_sha256"], archive_sha256.lower()
+    complete = record.get("complete", True)
+    if changed:
+        verb = "was extracted" if complete else "was being extracted (interrupted)"
+        return "changed", (f"{where} {verb} with {', '.join(_describe(k, old[k]) for k in changed)}; now "
+                           f"{', '.join(_describe(k, new[k]) for k in changed)}: extracting again")
+    if not complete:
+        return "resume", f"resuming the extraction of {where} (it was interrupted)"
+    return "complete", f"{where} is complete"
+
+
+def _remove_leftovers(dest: Path) -> None:
+    """Delete temporary files (``.<name>.<random>.part``) that a killed extraction left behind."""
+    folders = [dest, *(p for p in (dest / RGB_DIR).glob("*") if p.is_dir())]
+    for folder in folders:
+        for tmp in folder.glob(".*.part"):
+            tmp.unlink(missing_ok=True)
+
+
+def _remove_unwanted(dest: Path, kept: set[tuple[str, str]], wanted: tuple[str, ...]) -> int:
+    """Delete frames under ``dest/rgb`` that these settings do not select (left by other settings)."""
+    removed = 0
+    for folder in sorted(p for p in (dest / RGB_DIR).glob("*") if p.is_dir() and p.name in GENRES):
+        for path in folder.iterdir():
+            if path.is_file() and _FRAME.fullmatch(path.name) and (folder.name, path.name) not in kept:
+                path.unlink()
+                removed += 1
+        if folder.name not in wanted and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
+
+
 def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_frames_per_video: int | None = None,
-                   genres: str | Iterable[str] | None = None, progress: bool = True) -> dict:
+                   genres: str | Iterable[str] | None = None, progress: bool = True,
+                   archive_sha256: str | None = None) -> dict:
     """Stream frames from ``rgb.tar.gz`` into ``dest/rgb/<genre>/<name>``, optionally only the first N per video.
 
     ``max_frames_per_video=N`` keeps frames whose index is ``<= N``: frame numbers start at 0001, so
     these are each video's first N frames whatever order the archive stores them in (videos with
     gaps keep fewer). ``genres`` restricts the genres taken. The archive is read once as a stream,
     never unpacked whole. Re-running resumes: a file already in ``dest`` with the member's size is
-    skipped. An absolute or ``..`` path, a link or a device file anywhere in the archive stops the
-    extraction with :class:`UnsafeArchiveError` (links are refused, not skipped).
-    Returns ``{"extracted", "skipped_existing", "skipped_other", "per_genre": {genre: frames kept}}``
-    and writes it to ``dest/letsdance_subset.json``.
+    skipped (unless ``archive_sha256`` differs from the one recorded: another archive); frames that the
+    settings no longer select are deleted at the end. An absolute or ``..`` path, a link or a device file
+    anywhere in the archive stops the extraction with :class:`UnsafeArchiveError` (links are refused).
+    Returns ``{"extracted", "skipped_existing", "skipped_other", "removed", "per_genre": {genre: frames}}``.
+    ``dest/letsdance_subset.json`` records the settings with ``complete: false`` first and, written last,
+    the result with ``complete: true`` (see :func:`subset_status`).
     """
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file():
         raise FileNotFoundError(f"archive {archive} not found; download it first with "
                                 f"letsdance.download(URL_or_path, '{archive}') (see {PROJECT_PAGE}).")
     wanted = _validate_genres(genres)
-    if max_frames_per_video is not None and (isinstance(max_frames_per_video, bool)
-                                             or not isinstance(max_frames_per_video, int)
-                                             or max_frames_per_video < 1):
-        raise ValueError(f"max_frames_per_video must be a positive int or None, got {max_frames_per_video!r}")
+    _check_max_frames(max_frames_per_video)
+    try:
+        previous = read_subset_record(dest) or {}
+    except ValueError:                         # unreadable: we rewrite it anyway
+        previous = {}
+    new_sha = archive_sha256.lower() if archive_sha256 else None
+    trust_existing = not (new_sha and previous.get("archive_sha256") and previous["archive_sha256"] != new_sha)
+    settings = {"archive": str(archive.resolve()), "archive_sha256": new_sha,
+                "max_frames_per_video": max_frames_per_video, "genres": list(wanted)}
 
-    summary = {"extracted": 0, "skipped_existing": 0, "skipped_other": 0, "per_genre": dict.fromkeys(wanted, 0)}
+    summary = {"extracted": 0, "skipped_existing": 0, "skipped_other": 0, "removed": 0,
+               "per_genre": dict.fromkeys(wanted, 0)}
     dest.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(dest)
+    write_json(dest / SUMMARY_NAME, {**settings, "complete": False})
+    kept: set[tuple[str, str]] = set()
     try:
         with archive.open("rb") as raw, tarfile.open(fileobj=raw, mode="r|gz") as tar, \
                 progress_bar(total=archive.stat().st_size, unit="B", unit_scale=True, desc=f"extract {archive.name}",
@@ -300,9 +406,10 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
                     summary["skipped_other"] += member.isfile()
                     continue
                 genre, name = selected
+                kept.add(selected)
                 target = dest / RGB_DIR / genre / name
                 summary["per_genre"][genre] += 1
-                if target.is_file() and target.stat().st_size == member.size:
+                if trust_existing and target.is_file() and target.stat().st_size == member.size:
                     summary["skipped_existing"] += 1
                     continue
                 source = tar.extractfile(member)
@@ -321,8 +428,10 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
     if summary["extracted"] + summary["skipped_existing"] == 0:
         warnings.warn(f"extract_subset: no frames in {archive} matched {RGB_DIR}/<genre>/<name> for genres "
                       f"{_examples(wanted)}; is this the Let's Dance {ARCHIVE_NAME}?", LetsDanceWarning, stacklevel=2)
-    write_json(dest / SUMMARY_NAME, {"archive": str(archive.resolve()), "max_frames_per_video": max_frames_per_video,
-                                     "genres": list(wanted), **summary})
+    summary["removed"] = _remove_unwanted(dest, kept, wanted)
+    # the completion record, last: it describes the result (the same whether or not the run was resumed)
+    write_json(dest / SUMMARY_NAME, {**settings, "complete": True, "frames": len(kept),
+                                     "per_genre": summary["per_genre"], "skipped_other": summary["skipped_other"]})
     return summary
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
+import json
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,8 @@ def clip_data(data_source: str = "synthetic", *, videos_per_genre: int = 24, fra
               test_ratio: float = 1 / 11, val_ratio: float = 0.1, backbone: str = "inception_v3",
               image_size=(75, 112), weights: str | None = None, letsdance_archive: str | None = None,
               letsdance_root: str | None = None, max_frames_per_video: int | None = None,
-              layer: str | None = None, progress: bool = True, batch_size: int = 64) -> ClipData:
+              sha256: str | None = None, genres=None, layer: str | None = None, progress: bool = True,
+              batch_size: int = 64) -> ClipData:
     """Everything notebooks 03/04 need: grouped train/val/test clips and their cached features.
 
     ``train_stride`` < ``clip_len`` adds overlapping clips inside the *training* split only (more training
@@ -86,7 +87,8 @@ def clip_data(data_source: str = "synthetic", *, videos_per_genre: int = 24, fra
     index = datasets.load_frame_index(data_source, videos_per_genre=videos_per_genre,
                                       frames_per_video=frames_per_video, size=tuple(frame_size), seed=seed,
                                       letsdance_archive=letsdance_archive, letsdance_root=letsdance_root,
-                                      max_frames_per_video=max_frames_per_video, progress=progress)
+                                      max_frames_per_video=max_frames_per_video, sha256=sha256, genres=genres,
+                                      progress=progress)
     table = split_clips(index, clip_len=clip_len, test_ratio=test_ratio, val_ratio=val_ratio, seed=seed)
     if train_stride and train_stride < clip_len:
         dense = clips.make_clips(index, clip_len=clip_len, stride=train_stride)
@@ -101,27 +103,32 @@ def clip_data(data_source: str = "synthetic", *, videos_per_genre: int = 24, fra
 def export_tuning_data(params_path: str, out: str, force: bool = False) -> Path:
     """Features for a parameter set (train + val clips only) → ``out`` .npz; skipped if already made from it.
 
-    The keys of the YAML file at ``params_path`` are lower-cased and those that are :func:`clip_data` keyword
-    arguments are passed to it; the ``.npz`` (``TuningData.save``) records the file's SHA-256, so a second
-    call with an unchanged file does nothing unless ``force``. The test split is not exported. This is
-    ``python -m choreo_utils.tuning export --params P --out D.npz``.
+    The YAML file at ``params_path`` is read with :func:`choreo_utils.params.load` and mapped to
+    :func:`clip_data` keywords by :func:`choreo_utils.params.tuning_export_kwargs` — the settings notebook 04
+    uses (``FEATURE_LAYER`` → ``layer``, ``EXTRACT_BATCH`` → ``batch_size``, ``TUNE_TRAIN_STRIDE`` →
+    ``train_stride``, ...); a key no notebook declares is refused with its name. The ``.npz``
+    (``TuningData.save``) records the file's SHA-256 and the ``clip_data`` arguments, so a second call with an
+    unchanged file does nothing unless ``force``. The test split is not exported. This is
+    ``python -m choreo_utils.tuning export --params P --out D.npz`` (``make tune-distributed``).
     """
-    import yaml  # noqa: PLC0415
+    from choreo_utils import params  # noqa: PLC0415
 
-    text = Path(params_path).read_text()
+    kwargs = params.tuning_export_kwargs(params.load(params_path), params_path)
+    text = Path(params_path).read_text()       # the same hash as before: existing exports stay up to date
     meta = {"params_file": str(params_path), "params_sha256": hashlib.sha256(text.encode()).hexdigest()}
     if not force and Path(out).is_file():
         try:
-            if TuningData.meta(out).get("params_sha256") == meta["params_sha256"]:
+            old = TuningData.meta(out)
+            # same file *and* same clip_data arguments: an export made before the explicit mapping is redone
+            if old.get("params_sha256") == meta["params_sha256"] and \
+                    old.get("clip_data") == json.loads(json.dumps(kwargs)):
                 print(f"{out} is up to date with {params_path}")
                 return Path(out)
+            print(f"{out} was made from other settings than {params_path}'s; exporting again")
         except (OSError, ValueError, KeyError):
             pass
-    values = {k.lower(): v for k, v in (yaml.safe_load(text) or {}).items()}
-    accepted = set(inspect.signature(clip_data).parameters)
-    kwargs = {k: v for k, v in values.items() if k in accepted}
     data = TuningData.from_clip_data(clip_data(**kwargs))
-    path = data.save(out, meta | {"clip_data": {k: v for k, v in kwargs.items()}})
+    path = data.save(out, meta | {"clip_data": dict(kwargs)})
     print(f"wrote {path}: {len(data.x_train)} train + {len(data.x_val)} val clips of shape {data.input_shape} "
           "(the test split is not included)")
     return path

@@ -3,9 +3,18 @@
 Every array this module returns or accepts is ``uint8`` in **RGB** order (OpenCV works in BGR; the
 conversion happens here, once), shaped ``(T, H, W, 3)`` — or ``(T, H, W, 1)`` for grayscale.
 
-:func:`decode_frame` is the one JPEG/PNG decoder of the package: :func:`read_frames` and feature extraction
-(``features``) both use it, then :func:`resize_frames` (``cv2.INTER_AREA``); each caller keeps its own policy
-for a frame that does not decode (here: raise, or replace by the previous frame; extraction: zero-fill).
+:func:`decode_frame` is the one JPEG/PNG decoder of the package: :func:`read_frames` (and so
+:func:`read_video` on a frame folder) and feature extraction (``features.extract_features``) both use it, then
+:func:`resize_frames` (``cv2.INTER_AREA``).
+
+**Undecodable frames — one policy everywhere.** A frame image that cannot be read, is empty, is not an image
+or is a JPEG cut short is replaced by **zeros** (a black frame) in its place, so every other frame keeps its
+position and a clip keeps its length; the bad files are **counted** and named in **one** warning per call
+(:func:`bad_frames_message`: the count, the first few files with the reason, then "and N more"). The same
+message comes from :func:`read_frames`, :func:`read_video` and ``features.extract_features`` (which also records
+the files in its cache's ``meta.json``). Pass ``strict=True`` to raise instead, naming the first bad file.
+:func:`read_frames` still raises when *no* frame decodes (there is nothing to read), and :func:`load_frame`,
+which reads one image, always raises.
 """
 from __future__ import annotations
 
@@ -158,38 +167,48 @@ def load_frame(path: str | os.PathLike, size: Size = None, gray: bool = False) -
     return _postprocess(img, hw, gray)
 
 
-def read_frames(paths: Sequence[str | os.PathLike], size: Size = None, gray: bool = False,
-                on_error: str = "raise", return_info: bool = False
-                ) -> np.ndarray | tuple[np.ndarray, dict[str, Any]]:
+def bad_frames_message(bad: Sequence[tuple[str | os.PathLike, str]], total: int, shown: int = 5) -> str:
+    """The one warning about undecodable frames (``bad``: (path, reason) pairs, out of ``total`` frames):
+    the count, the first ``shown`` files with their reason, then "and N more", and what to do."""
+    listed = "; ".join(f"{p} ({r})" for p, r in bad[:shown])
+    more = f"; ... and {len(bad) - shown} more" if len(bad) > shown else ""
+    return (f"{len(bad)} of {total} frame images could not be decoded and were replaced by zeros (black frames): "
+            f"{listed}{more}. Check or re-extract those files, or pass strict=True to stop at the first one")
+
+
+def bad_frame_error(path: str | os.PathLike, reason: str) -> Exception:
+    """What ``strict=True`` raises for an undecodable frame (FileNotFoundError when it does not exist)."""
+    if not Path(path).exists():
+        return FileNotFoundError(f"frame image not found: {path}")
+    return ValueError(f"frame image {path} {reason}; re-extract or delete it, or drop strict=True to replace "
+                      "undecodable frames by zeros (with one warning)")
+
+
+def read_frames(paths: Sequence[str | os.PathLike], size: Size = None, gray: bool = False, strict: bool = False,
+                return_info: bool = False) -> np.ndarray | tuple[np.ndarray, dict[str, Any]]:
     """Decode a list of image files into one (T, H, W, C) RGB uint8 array, in the given order.
 
-    ``on_error="raise"``: an unreadable or corrupt file raises ValueError naming it.
-    ``on_error="warn"``: each bad frame is replaced by the previous good frame (zeros when no good frame
-    came before it) and ONE warning says how many and which. With ``return_info=True`` the result is
+    An undecodable (or missing) file becomes a frame of zeros and ONE warning names the bad files (see the
+    module docstring); ``strict=True`` raises instead (ValueError naming the file, FileNotFoundError for a
+    missing one). If no file decodes, ValueError. With ``return_info=True`` the result is
     ``(frames, {"n_frames", "n_bad", "bad_paths", "bad_reasons"})``.
     """
-    if on_error not in ("raise", "warn"):
-        raise ValueError(f"on_error must be 'raise' or 'warn'; got {on_error!r}")
+    if not isinstance(strict, bool):
+        raise TypeError(f"strict must be True or False; got {strict!r}")
     hw = _check_size(size)
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("read_frames got an empty list of paths; nothing to read")
 
     decoded: list[np.ndarray | None] = []
-    bad: list[tuple[int, Path, str]] = []
+    bad: list[tuple[Path, str]] = []
     first_good: tuple[Path, tuple[int, ...]] | None = None
-    for i, p in enumerate(paths):
-        if not p.exists():
-            img, reason = None, "does not exist"
-        else:
-            img, reason = decode_frame(p)
+    for p in paths:
+        img, reason = decode_frame(p)
         if img is None:
-            if on_error == "raise":
-                if reason == "does not exist":
-                    raise FileNotFoundError(f"frame image not found: {p}")
-                raise ValueError(f"frame image {p} {reason}; re-extract or delete it, or call "
-                                 f"read_frames(..., on_error='warn') to replace bad frames by the previous one")
-            bad.append((i, p, reason))
+            if strict:
+                raise bad_frame_error(p, reason)
+            bad.append((p, reason))
             decoded.append(None)
             continue
         img = _postprocess(img, hw, gray)
@@ -203,24 +222,17 @@ def read_frames(paths: Sequence[str | os.PathLike], size: Size = None, gray: boo
         decoded.append(img)
 
     if first_good is None:
-        raise ValueError(f"none of the {len(paths)} frame images could be decoded (first: {paths[0]}, "
-                         f"{bad[0][2]}); check the files or re-extract the frames")
-    out = np.empty((len(paths), *first_good[1]), dtype=np.uint8)
-    previous: np.ndarray | None = None
+        raise ValueError(f"none of the {len(paths)} frame images could be decoded (first: {paths[0]} "
+                         f"{bad[0][1]}); check the files or re-extract the frames")
+    out = np.zeros((len(paths), *first_good[1]), dtype=np.uint8)
     for i, img in enumerate(decoded):
-        if img is None:
-            out[i] = previous if previous is not None else 0
-        else:
+        if img is not None:
             out[i] = img
-            previous = img
     if bad:
-        shown = ", ".join(f"{p} ({r})" for _, p, r in bad[:5]) + (f", ... and {len(bad) - 5} more"
-                                                                  if len(bad) > 5 else "")
-        warnings.warn(f"{len(bad)} of {len(paths)} frame images could not be decoded and were replaced by "
-                      f"the previous good frame (or zeros): {shown}", stacklevel=2)
+        warnings.warn(bad_frames_message(bad, len(paths)), stacklevel=2)
     if return_info:
-        info = {"n_frames": len(paths), "n_bad": len(bad), "bad_paths": [str(p) for _, p, _ in bad],
-                "bad_reasons": [r for _, _, r in bad]}
+        info = {"n_frames": len(paths), "n_bad": len(bad), "bad_paths": [str(p) for p, _ in bad],
+                "bad_reasons": [r for _, r in bad]}
         return out, info
     return out
 
@@ -246,12 +258,13 @@ def _read_video_file(path: Path, hw: tuple[int, int] | None, gray: bool, max_fra
 
 
 def read_video(path: str | os.PathLike, size: Size = None, gray: bool = False,
-               max_frames: int | None = None) -> np.ndarray:
+               max_frames: int | None = None, strict: bool = False) -> np.ndarray:
     """Read a video file or a folder of frame images into a (T, H, W, 3) RGB uint8 array.
 
     ``size``: None (keep), an int (square) or (height, width), resized with INTER_AREA. ``gray=True``
     gives (T, H, W, 1). ``max_frames`` stops after that many frames (the rest is never decoded).
-    Frame folders are read in natural order (``frame_9`` before ``frame_10``); hidden files are skipped.
+    Frame folders are read in natural order (``frame_9`` before ``frame_10``); hidden files are skipped, and an
+    undecodable frame image becomes zeros with one warning (``strict=True``: raise; see the module docstring).
     """
     path = Path(path)
     hw = _check_size(size)
@@ -266,7 +279,7 @@ def read_video(path: str | os.PathLike, size: Size = None, gray: bool = False,
                              "at a video file or a folder of extracted frames")
         if max_frames is not None:
             images = images[:max_frames]
-        return read_frames(images, size=hw, gray=gray, on_error="raise")
+        return read_frames(images, size=hw, gray=gray, strict=strict)
     ext = path.suffix.lower()
     if ext in IMAGE_EXTS:
         raise ValueError(f"{path} is a single image, not a video; use load_frame() for one image, or pass "

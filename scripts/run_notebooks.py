@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """Run the notebooks in order with a parameter set, through papermill.
 
-Only the keys a notebook declares in its ``parameters`` cell are passed to it. ``--inplace`` writes the
+The parameter file is read with ``choreo_utils.params.load``; before anything runs, every key it gives must be
+declared by the ``parameters`` cell of some notebook in ``notebooks/`` (else it stops, naming the unknown keys,
+so a misspelt key is never silently ignored). Each notebook gets only the keys it declares. ``--inplace`` writes the
 executed notebooks back (``make figures``); ``--prepare-only`` only injects the parameters into copies
 under ``--output-dir`` so nbval can execute them (``make test``). Prints a per-notebook timing summary.
 """
@@ -17,8 +19,8 @@ import time
 from pathlib import Path
 
 import papermill as pm
-import yaml
 
+from choreo_utils import params as params_file
 from choreo_utils.config import metrics_path
 from choreo_utils.io_utils import write_json
 
@@ -34,6 +36,16 @@ def declared_parameters(path: Path) -> dict[str, object]:
         except (ValueError, SyntaxError):
             out[name] = info["default"]
     return out
+
+
+def checked_params(path: str, notebooks: list[Path]) -> tuple[dict[str, object], dict[Path, dict[str, object]]]:
+    """The parameters of ``path`` and each notebook's declared ones; ValueError naming the keys of ``path`` that
+    no notebook in ``notebooks/`` (nor in ``notebooks``) declares. Notebooks are keyed by resolved path."""
+    every = sorted({p.resolve() for p in [*(ROOT / "notebooks").glob("[0-9]*.ipynb"), *notebooks]})
+    declared = {nb: declared_parameters(nb) for nb in every}
+    names = set().union(*declared.values())
+    values = params_file.load(path, known=names, where="no notebook's parameters cell in notebooks/ declares them")
+    return values, declared
 
 
 def tidy_metadata(path: Path) -> None:
@@ -61,12 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/[0-9]*.ipynb)")
     args = ap.parse_args(argv)
 
-    params = yaml.safe_load(Path(args.params).read_text()) or {}
     paths = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    try:   # before any papermill run: a wrong key stops here, not after an hour of notebooks
+        params, declared_by = checked_params(args.params, paths)
+    except (OSError, ValueError) as exc:
+        print(f"run_notebooks.py: error: {exc}", file=sys.stderr)
+        return 2
     out_dir = ROOT / args.output_dir
     timings = []
     for path in paths:
-        declared = declared_parameters(path)
+        declared = declared_by[path.resolve()]
         passed = {k: v for k, v in params.items() if k in declared}
         if args.inplace:
             # values equal to the notebook's own defaults are not injected: the committed notebook stays clean

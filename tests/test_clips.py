@@ -102,6 +102,52 @@ def test_make_clips_validation() -> None:
         C.make_clips(index.iloc[:0], clip_len=5)
 
 
+def _positional_clips(index: pd.DataFrame, clip_len: int, stride: int) -> list[tuple]:
+    """The clips cutting by position gives (make_clips before gaps were handled): (clip_id, start, row)."""
+    out, row = [], 0
+    for vid, n in index.groupby("video_id", sort=False).size().items():
+        out.extend((f"{vid}@{s:04d}", s, row + s) for s in range(0, n - clip_len + 1, stride))
+        row += n
+    return out
+
+
+def test_gap_free_videos_give_the_same_clips_and_split() -> None:
+    index = frame_index([(GENRES[i % 4], f"{yt(i)}_{k:03d}", 20 + 3 * i + k) for i in range(12) for k in range(2)])
+    for clip_len, stride in ((8, None), (8, 3), (20, 20)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")                       # no gap warning on gap-free videos
+            clips = C.make_clips(index, clip_len=clip_len, stride=stride)
+        expected = _positional_clips(index, clip_len, stride or clip_len)
+        assert list(zip(clips["clip_id"], clips["start"], clips["row"])) == expected
+        frames = index["frame"].to_numpy()
+        assert clips["first_frame"].tolist() == [frames[r] for r in clips["row"]]
+        assert clips["last_frame"].tolist() == [frames[r + clip_len - 1] for r in clips["row"]]
+        old_table = clips.drop(columns=["first_frame", "last_frame"])
+        assert C.grouped_split(clips, 0.3, seed=2)["split"].tolist() == \
+            C.grouped_split(old_table, 0.3, seed=2)["split"].tolist()
+
+
+def test_clips_never_span_missing_frames() -> None:
+    vid = f"{yt(1)}_000"
+    full = frame_index([("ballet", vid, 90), ("tango", f"{yt(2)}_000", 30)])
+    index = full[~full["frame"].between(41, 60) | (full["video_id"] != vid)].reset_index(drop=True)  # 1-40, 61-90
+    with pytest.warns(UserWarning, match=r"1 gap\(s\) in the frame numbers of 1 video.*frame 40 → 61.*"
+                                         r"1 window\(s\) of clip_len=30 that would have spanned a gap") as record:
+        clips = C.make_clips(index, clip_len=30)
+    assert len(record) == 1
+    ours = clips[clips["video_id"] == vid]
+    assert list(zip(ours["first_frame"], ours["last_frame"])) == [(1, 30), (61, 90)]
+    assert ours["start"].tolist() == [0, 40] and ours["row"].tolist() == [0, 40]
+    for clip in clips.itertuples():                                # every clip: consecutive frame numbers
+        window = index["frame"].iloc[clip.row:clip.row + clip.clip_len].to_numpy()
+        assert (np.diff(window) == 1).all() and (window[0], window[-1]) == (clip.first_frame, clip.last_frame)
+    assert C.longest_stretch(index) == 40
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(ValueError, match="gap-free stretch"):
+        warnings.simplefilter("always")
+        C.make_clips(index[index["video_id"] == vid], clip_len=45)
+    assert any("gap-free stretch" in str(w.message) for w in caught)
+
+
 # --------------------------------------------------------------------------------- grouped split
 def test_grouped_split_keeps_groups_whole_and_every_genre_tested() -> None:
     clips = big_clip_table()

@@ -68,3 +68,11 @@ def test_atomic_dir_replaces_whole_or_not_at_all(tmp_path):
     with atomic_dir(target) as tmp:
         (tmp / "c.txt").write_text("2")
     assert sorted(p.name for p in target.iterdir()) == ["c.txt"]
+
+
+def test_resolve_path_is_relative_to_the_project_root_not_the_cwd(project_tmp, tmp_path_factory, monkeypatch):
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))           # e.g. notebooks/ under papermill
+    assert config.resolve_path("data/rgb.tar.gz") == project_tmp / "data" / "rgb.tar.gz"
+    absolute = tmp_path_factory.mktemp("abs") / "x.tar.gz"
+    assert config.resolve_path(absolute) == absolute
+    assert config.resolve_path("~/x") == config.Path.home() / "x"

@@ -103,11 +103,15 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         srv = self.server
         srv.ranges.append(self.headers.get("Range"))
+        srv.if_ranges.append(self.headers.get("If-Range"))
         if srv.not_found:
             self.send_error(404)
             return
         data, start = srv.payload, 0
         match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        if_range = self.headers.get("If-Range")
+        if if_range is not None and if_range != srv.etag and not srv.ignore_if_range:
+            match = None                          # RFC 9110: validator changed, send the whole new file
         if match and not srv.ignore_range:
             start = int(match.group(1))
             if start >= len(data):
@@ -121,6 +125,8 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
+        if srv.etag:
+            self.send_header("ETag", srv.etag)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if srv.cut_after is not None:
@@ -134,7 +140,7 @@ def http_server():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
     server.daemon_threads = True
     server.payload, server.ignore_range, server.cut_after, server.ranges = b"", False, None, []
-    server.not_found = False
+    server.not_found, server.etag, server.if_ranges, server.ignore_if_range = False, None, [], False
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -213,3 +219,44 @@ def test_download_http_not_found_says_check_the_url(http_server, tmp_path):
         download.download(url, tmp_path / "gone.bin", progress=False)
     with pytest.raises(RuntimeError, match=r"HTTP 404 .*Check the URL on https://example.org/data\.$"):
         download.download(url, tmp_path / "gone.bin", progress=False, page="https://example.org/data")
+
+
+def test_download_http_resume_sends_if_range_and_restarts_when_the_file_changed(http_server, tmp_path):
+    old, new = os.urandom(120_000), os.urandom(150_000)
+    http_server.payload, http_server.etag, http_server.cut_after = old, '"v1"', 50_000
+    url = f"http://127.0.0.1:{http_server.server_address[1]}/rgb.tar.gz"
+    dest = tmp_path / "rgb.tar.gz"
+    with pytest.raises(RuntimeError, match="is kept"):
+        download.download(url, dest, progress=False)
+    assert (tmp_path / "rgb.tar.gz.part").stat().st_size == 50_000
+
+    http_server.payload, http_server.etag, http_server.cut_after = new, '"v2"', None   # replaced on the server
+    download.download(url, dest, sha256=_sha(new), progress=False)
+    assert http_server.ranges == [None, "bytes=50000-"] and http_server.if_ranges == [None, '"v1"']
+    assert dest.read_bytes() == new                          # not old[:50000] + new[50000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rgb.tar.gz", "rgb.tar.gz.sha256"]
+
+
+def test_download_http_resume_with_unchanged_validator_appends(http_server, tmp_path):
+    data = os.urandom(90_000)
+    http_server.payload, http_server.etag, http_server.cut_after = data, '"same"', 30_000
+    url = f"http://127.0.0.1:{http_server.server_address[1]}/f.bin"
+    with pytest.raises(RuntimeError, match="is kept"):
+        download.download(url, tmp_path / "f.bin", progress=False)
+    http_server.cut_after = None
+    download.download(url, tmp_path / "f.bin", sha256=_sha(data), progress=False)
+    assert http_server.ranges == [None, "bytes=30000-"] and http_server.if_ranges == [None, '"same"']
+    assert (tmp_path / "f.bin").read_bytes() == data
+
+
+def test_download_http_server_ignoring_if_range_is_caught_by_the_etag(http_server, tmp_path):
+    old, new = os.urandom(80_000), os.urandom(80_000)
+    http_server.payload, http_server.etag, http_server.cut_after = old, '"v1"', 20_000
+    url = f"http://127.0.0.1:{http_server.server_address[1]}/f.bin"
+    with pytest.raises(RuntimeError, match="is kept"):
+        download.download(url, tmp_path / "f.bin", progress=False)
+    http_server.payload, http_server.etag, http_server.cut_after = new, '"v2"', None
+    http_server.ignore_if_range = True                    # answers 206 with the new file's tail and ETag
+    download.download(url, tmp_path / "f.bin", progress=False)
+    assert http_server.ranges == [None, "bytes=20000-", None]   # saw the new ETag, started over
+    assert (tmp_path / "f.bin").read_bytes() == new

@@ -1,3 +1,4 @@
+import os
 import urllib.error
 import warnings
 
@@ -6,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from choreo_utils import features, letsdance, video
+from choreo_utils import features, io_utils, letsdance, video
 
 
 @pytest.fixture(scope="module")
@@ -169,9 +170,12 @@ def test_undecodable_frames_are_counted_not_silent(tiny_index, tmp_path):
     bad.write_bytes(b"not a jpeg")
     index.iloc[3, index.columns.get_loc("path")] = str(bad)
     ex = _small_extractor(tiny_index)
-    with pytest.warns(UserWarning, match="1 frames could not be decoded"):
+    with pytest.warns(UserWarning, match="1 of 8 frame images could not be decoded and were replaced by zeros"):
         fs = features.extract_features(index, ex, cache_root=tmp_path, batch_size=4, progress=False)
     assert fs.meta["n_bad_frames"] == 1 and str(bad) in fs.meta["bad_frames"]
+    with pytest.raises(ValueError, match="broken_0001.jpg.*strict=True"):
+        features.extract_features(index, ex, cache_root=tmp_path / "strict", batch_size=4, progress=False,
+                                  strict=True)
 
 
 def test_truncated_jpeg_is_reported_and_zero_filled_like_any_bad_frame(tiny_index, tmp_path):
@@ -183,9 +187,9 @@ def test_truncated_jpeg_is_reported_and_zero_filled_like_any_bad_frame(tiny_inde
     assert cv2.imread(str(cut), cv2.IMREAD_COLOR) is not None and video.decode_frame(cut)[0] is None
     index.iloc[1, index.columns.get_loc("path")] = str(cut)
     frames, bad = features._load_frame_batch(index.path.tolist(), (32, 48))
-    assert bad == [str(cut)] and not frames[1].any() and frames[0].any()
+    assert [b[:2] for b in bad] == [(1, str(cut))] and not frames[1].any() and frames[0].any()
     ex = _small_extractor(tiny_index)
-    with pytest.warns(UserWarning, match="1 frames could not be decoded and were zero-filled"):
+    with pytest.warns(UserWarning, match="1 of 4 frame images could not be decoded and were replaced by zeros"):
         fs = features.extract_features(index, ex, cache_root=tmp_path, batch_size=4, progress=False)
     assert fs.meta["bad_frames"] == [str(cut)]
 
@@ -229,3 +233,85 @@ def test_random_init_backbone_is_reproducible_and_its_seed_is_in_the_cache_key(t
     assert not np.array_equal(a.model.get_weights()[0], c.model.get_weights()[0])
     key_a, key_c = features.cache_key(tiny_index, a), features.cache_key(tiny_index, c)
     assert features.cache_dir_for(key_a, tmp_path) != features.cache_dir_for(key_c, tmp_path)
+
+
+def test_one_undecodable_frame_policy_same_warning_from_read_frames_and_extraction(tiny_index, tmp_path):
+    """read_frames and extract_features: zeros in place, ONE warning, word for word the same (first 5 + "and N more")."""
+    index = tiny_index.iloc[:12].copy()
+    for i in (1, 3, 4, 6, 7, 9, 10):
+        bad = tmp_path / f"bad_{i:04d}.jpg"
+        bad.write_bytes(b"" if i % 2 else b"not a jpeg")
+        index.iloc[i, index.columns.get_loc("path")] = str(bad)
+    with pytest.warns(UserWarning) as read_warnings:
+        frames = video.read_frames(index.path.tolist(), size=(32, 48))
+    ex = _small_extractor(tiny_index)
+    with pytest.warns(UserWarning) as extract_warnings:
+        fs = features.extract_features(index, ex, cache_root=tmp_path / "cache", batch_size=4, progress=False)
+    read_msgs = [str(w.message) for w in read_warnings]
+    extract_msgs = [str(w.message) for w in extract_warnings]
+    assert len(read_msgs) == 1 and extract_msgs == read_msgs
+    assert read_msgs[0].startswith("7 of 12 frame images") and "and 2 more" in read_msgs[0]
+    assert not frames[1].any() and fs.meta["n_bad_frames"] == 7
+
+
+def test_block_extractor_gets_a_new_key_when_its_shared_parent_is_reestimated(tiny_index, tmp_path):
+    parent = _small_extractor(tiny_index)
+    block = features.block_extractor(parent, "expanded_conv_2_add")
+    index = tiny_index.iloc[:8]
+    first = features.extract_features(index, block, cache_root=tmp_path, batch_size=8, progress=False)
+    # re-estimate the PARENT on other frames: the block shares its BatchNorm layers, so its network changed
+    features.reestimate_batchnorm(parent, features.sample_frames(tiny_index, (32, 48), n=16, seed=5))
+    second = features.extract_features(index, block, cache_root=tmp_path, batch_size=8, progress=False)
+    assert second.path != first.path
+    assert not np.array_equal(np.asarray(second.features), np.asarray(first.features))
+
+
+def test_frame_replaced_by_same_size_bytes_with_mtime_kept_changes_the_fingerprint(tiny_index, tmp_path):
+    src = tmp_path / "f_0001.jpg"
+    src.write_bytes(open(tiny_index.path.iloc[0], "rb").read())
+    index = tiny_index.iloc[:1].copy()
+    index["path"] = [str(src)]
+    before = features.dataset_fingerprint(index)
+    st = src.stat()
+    data = bytearray(src.read_bytes())
+    data[len(data) // 2] ^= 0xFF                                  # same size, one byte different
+    src.write_bytes(bytes(data))
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))           # modification time preserved (cp -p, a backup)
+    assert src.stat().st_size == st.st_size and src.stat().st_mtime_ns == st.st_mtime_ns
+    assert features.dataset_fingerprint(index) != before
+
+
+def test_cache_key_holds_the_weights_digest_and_folder_name_stays_readable(tiny_index, tmp_path):
+    ex = _small_extractor(tiny_index)
+    key = features.cache_key(tiny_index, ex)
+    assert key["version"] == features.CACHE_VERSION >= 4 and key["weights_digest"] == ex.weights_digest()
+    assert features.cache_dir_for(key, tmp_path).name.startswith("mobilenet_v3_small-32x48-random-")
+    w = ex.model.weights[0]
+    w.assign(w.numpy() + 1.0)                                     # same label, different network
+    assert features.cache_key(tiny_index, ex)["weights_digest"] != key["weights_digest"]
+
+
+@pytest.mark.parametrize("damage", ["meta_truncated", "meta_list", "features_truncated", "progress_truncated"])
+def test_corrupt_cache_files_name_the_file_and_what_to_do(tiny_index, tmp_path, damage):
+    index = tiny_index.iloc[:8]
+    ex = _small_extractor(tiny_index)
+    fs = features.extract_features(index, ex, cache_root=tmp_path, batch_size=4, progress=False)
+    folder = fs.path.parent
+    del fs
+    meta = (folder / "meta.json").read_bytes()
+    name = {"meta_truncated": "meta.json", "meta_list": "meta.json", "features_truncated": "features.npy",
+            "progress_truncated": "progress.json"}[damage]
+    if damage == "meta_truncated":
+        (folder / "meta.json").write_bytes(meta[:len(meta) // 2])
+    elif damage == "meta_list":
+        (folder / "meta.json").write_text("[]")
+    elif damage == "features_truncated":
+        data = (folder / "features.npy").read_bytes()
+        (folder / "features.npy").write_bytes(data[:len(data) // 2])
+    else:
+        (folder / "meta.json").unlink()
+        (folder / "progress.json").write_text('{"key": {"vers')
+    with pytest.raises(io_utils.CorruptFileError) as err:
+        features.extract_features(index, ex, cache_root=tmp_path, batch_size=4, progress=False)
+    msg = str(err.value)
+    assert str(folder / name) in msg and "is corrupt" in msg and f"delete the folder {folder} and run again" in msg

@@ -285,3 +285,63 @@ def test_download_points_to_the_project_page(tmp_path):
     dest = tmp_path / "data" / letsdance.ARCHIVE_NAME
     assert letsdance.download(src.as_uri(), dest, sha256=hashlib.sha256(data).hexdigest(), progress=False) == dest
     assert dest.read_bytes() == data
+
+
+# ------------------------------------------------------------------ the completion record
+
+def test_record_is_incomplete_until_the_end_and_complete_last(tmp_path, monkeypatch):
+    archive = _make_archive(tmp_path / "rgb.tar.gz")
+    dest = tmp_path / "out"
+    assert letsdance.subset_status(dest)[0] == "missing"
+    real_copy = letsdance.shutil.copyfileobj
+    calls = []
+
+    def copy_then_crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt                         # interrupted after two frames
+        return real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(letsdance.shutil, "copyfileobj", copy_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        letsdance.extract_subset(archive, dest, progress=False)
+    assert (dest / "rgb").is_dir()                           # rgb/ exists, but that no longer means "done"
+    state, message = letsdance.subset_status(dest)
+    assert state == "resume" and message.startswith(f"resuming the extraction of {dest}")
+    assert letsdance.subset_status(dest, max_frames_per_video=2)[0] == "changed"
+    monkeypatch.setattr(letsdance.shutil, "copyfileobj", real_copy)
+    letsdance.extract_subset(archive, dest, progress=False)
+    assert letsdance.subset_status(dest) == ("complete", f"{dest} is complete")
+    record = letsdance.read_subset_record(dest)
+    assert record["complete"] is True and record["frames"] == len(FRAMES)
+
+
+def test_leftover_temp_files_of_a_killed_run_are_removed(tmp_path):
+    archive = _make_archive(tmp_path / "rgb.tar.gz")
+    dest = tmp_path / "out"
+    _touch(dest / "rgb" / "tap" / ".2TU7dE_9Vi4_007_0001.jpg.abc123.part", b"half")   # SIGKILL mid-write
+    _touch(dest / f".{letsdance.SUMMARY_NAME}.xyz.part", b"{")
+    letsdance.extract_subset(archive, dest, progress=False)
+    assert not [p for p in dest.rglob(".*")]
+    assert _files(dest / "rgb") == {n.removeprefix("rgb/") for n in FRAMES}
+
+
+def test_frames_no_longer_selected_are_removed_others_kept(tmp_path):
+    archive = _make_archive(tmp_path / "rgb.tar.gz")
+    dest = tmp_path / "out"
+    letsdance.extract_subset(archive, dest, progress=False)
+    kept = dest / "rgb" / "tap" / "-x_Y_z-12_3_002_0001.jpg"
+    inode = kept.stat().st_ino
+    summary = letsdance.extract_subset(archive, dest, max_frames_per_video=2, genres=["tap"], progress=False)
+    assert summary["extracted"] == 0 and summary["removed"] == len(FRAMES) - 3
+    assert _files(dest / "rgb") == {"tap/-x_Y_z-12_3_002_0001.jpg", "tap/-x_Y_z-12_3_002_0002.jpg",
+                                    "tap/2TU7dE_9Vi4_007_0001.jpg"}
+    assert kept.stat().st_ino == inode and sorted(p.name for p in (dest / "rgb").iterdir()) == ["tap"]
+
+
+@pytest.mark.parametrize("content", ["", "{\"genres\": [", "[]", "{\"complete\": true}"])
+def test_corrupt_record_says_which_file_and_what_to_do(tmp_path, content):
+    _touch(tmp_path / letsdance.SUMMARY_NAME, content.encode())
+    with pytest.raises(ValueError, match="corrupt or truncated") as err:
+        letsdance.subset_status(tmp_path)
+    assert str(tmp_path / letsdance.SUMMARY_NAME) in str(err.value) and "Delete" in str(err.value)

@@ -112,6 +112,30 @@ def test_sequence_table_split_and_load(tiny_dataset):
         P.sequence_table(index, seq_len=40)
 
 
+def test_sequences_never_span_missing_frames(tiny_dataset):
+    from choreo_utils import letsdance
+
+    full = letsdance.index_frames(tiny_dataset)
+    vid = full["video_id"].iloc[0]
+    frames = full.loc[full["video_id"] == vid, "frame"].tolist()          # 12 frames
+    gapped = full.drop(full.index[(full["video_id"] == vid) & full["frame"].isin(frames[3:4])]).reset_index(drop=True)
+    with pytest.warns(UserWarning, match=r"1 gap\(s\).*1 window\(s\) of clip_len=5 that would have spanned a gap"):
+        table = P.sequence_table(gapped, seq_len=5)
+    ours = table[table["video_id"] == vid]
+    assert list(zip(ours["first_frame"], ours["last_frame"])) == [(frames[4], frames[8])]   # not frames 0-2, 4, 5
+    seqs = P.load_sequences(gapped, ours, size=(12, 18))
+    paths = full.loc[full["video_id"] == vid, "path"].tolist()
+    np.testing.assert_allclose(seqs[0], video.read_frames(paths[4:9], size=(12, 18), gray=True) / 255.0, atol=1e-6)
+    stale = P.sequence_table(full, seq_len=5)                            # made before the frames went missing
+    with pytest.raises(ValueError, match=r"spans missing frames.*rebuild the table"):
+        P.load_sequences(gapped, stale[stale["video_id"] == vid])
+    moved = ours.assign(first_frame=ours["first_frame"] + 1)
+    with pytest.raises(ValueError, match=r"was made for frames.*rebuild the table"):
+        P.load_sequences(gapped, moved)
+    with pytest.raises(ValueError, match=r"longest run of consecutive frames: 12.*PRED_SEQ_LEN"):
+        P.sequence_table(gapped, seq_len=13)
+
+
 # ------------------------------------------------------------------------------------------ causality
 @pytest.mark.parametrize("name", ["default", "paper"])
 def test_models_are_causal(tiny_models, name):
@@ -151,7 +175,7 @@ def test_metrics_on_known_inputs():
     rng = np.random.default_rng(0)
     a = rng.random((3, 16, 16, 1))
     same = P.frame_metrics(a, a)
-    assert np.all(same["mse"] == 0) and np.all(np.isinf(same["psnr"])) and np.allclose(same["ssim"], 1)
+    assert np.all(same["mse"] == 0) and np.all(same["psnr"] == 100.0) and np.allclose(same["ssim"], 1)
     shifted = P.frame_metrics(np.clip(a * 0.8 + 0.1, 0, 1), a)
     b = np.full((16, 16, 1), 0.5)
     off = P.frame_metrics(b[None] + 0.1, b[None])
@@ -159,6 +183,28 @@ def test_metrics_on_known_inputs():
     assert np.all(shifted["ssim"] < 1) and np.all(shifted["mse"] > 0)
     with pytest.raises(ValueError, match="same shape"):
         P.frame_metrics(a, a[:2])
+
+
+def test_metrics_reject_frames_outside_unit_range_and_stay_finite_on_exact_frames():
+    from skimage.metrics import peak_signal_noise_ratio
+
+    rng = np.random.default_rng(1)
+    true = rng.random((2, 3, 16, 16, 1))
+    pred = np.clip(true + rng.normal(0, 0.05, true.shape), 0, 1)
+    by_hand = [[peak_signal_noise_ratio(true[n, k], pred[n, k], data_range=1.0) for k in range(3)] for n in range(2)]
+    assert P.summarize(pred, true)["psnr"] == pytest.approx(np.mean(by_hand), rel=1e-12)   # unchanged numbers
+    np.testing.assert_allclose(P.metrics_by_horizon(pred, true)["psnr"], np.mean(by_hand, axis=0), rtol=1e-12)
+    exact = pred.copy()
+    exact[:, 0] = true[:, 0]                                      # horizon 1 predicted exactly
+    summary, table = P.summarize(exact, true), P.metrics_by_horizon(exact, true)
+    assert np.isfinite(summary["psnr"]) and table["psnr"].iloc[0] == P.metrics.PSNR_MAX
+    frames = (true * 255).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"dtype uint8.*prediction\.to_unit"):
+        P.frame_metrics(frames, frames)
+    with pytest.raises(ValueError, match=r"predicted frames must be floats in \[0, 1\].*range from 0 to 25\d"):
+        P.summarize(frames.astype(np.float32), true)
+    with pytest.raises(ValueError, match="NaN"):
+        P.frame_metrics(np.full_like(true, np.nan), true)
 
 
 def test_improvement():

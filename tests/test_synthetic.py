@@ -157,3 +157,53 @@ def test_older_generator_version_is_regenerated_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match="regenerating"):
         synthetic.generate_dataset(tmp_path, **kwargs)
     assert json.loads((root / "synthetic.json").read_text())["version"] == synthetic.GENERATOR_VERSION
+
+
+def _all_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("crash_at", [1, 2, 3, 4])
+def test_crash_at_any_commit_step_leaves_old_or_complete_new_set(tmp_path, monkeypatch, crash_at):
+    """os.replace calls of a regeneration: 1 pending record, 2 old rgb/ aside, 3 new rgb/ in, 4 manifest."""
+    import os
+
+    kwargs = dict(videos_per_genre=1, frames_per_video=2, size=(40, 60), seed=1, progress=False, workers=1)
+    clean = _all_files(synthetic.generate_dataset(tmp_path / "clean", **kwargs))
+    root = synthetic.generate_dataset(tmp_path / "run", **{**kwargs, "seed": 2})
+    old = _all_files(root)
+    real_replace, calls = os.replace, {"n": 0}
+
+    def crashing_replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == crash_at:
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crashing_replace)
+    with pytest.raises(KeyboardInterrupt):
+        synthetic.generate_dataset(root, **kwargs, overwrite=True)
+    monkeypatch.setattr(os, "replace", real_replace)
+    after_crash = _all_files(root)
+    if (root / "rgb").is_dir() and not (root / ".synthetic.json.pending").exists():
+        assert after_crash == old                                   # nothing started: the old set
+    if crash_at >= 2:            # rendering had finished: the next run completes the commit, renders nothing
+        monkeypatch.setattr(synthetic.dataset, "render_video", lambda *a, **k: pytest.fail("re-rendered"))
+    synthetic.generate_dataset(root, **kwargs, overwrite=True)      # the same call again
+    assert _all_files(root) == clean                                # the complete new set, byte for byte
+    assert sorted(p.name for p in root.iterdir()) == ["rgb", "synthetic.json"]   # no leftovers
+
+
+def test_truncated_manifest_names_the_file_and_what_to_do(tmp_path):
+    kwargs = dict(videos_per_genre=1, frames_per_video=2, size=(40, 60), seed=1, progress=False, workers=1)
+    root = synthetic.generate_dataset(tmp_path, **kwargs)
+    text = (root / "synthetic.json").read_text()
+    (root / "synthetic.json").write_text(text[: len(text) // 2])
+    for call in (lambda: synthetic.generate_dataset(root, **kwargs), lambda: synthetic.video_specs(root)):
+        with pytest.raises(ValueError) as err:
+            call()
+        msg = str(err.value)
+        assert str(root / "synthetic.json") in msg and "is corrupt (JSONDecodeError" in msg
+        assert str(root / "rgb") in msg and "overwrite=True" in msg
+    synthetic.generate_dataset(root, **kwargs, overwrite=True)      # the way out it names works
+    assert json.loads((root / "synthetic.json").read_text())["frames"] == 16 * 2

@@ -46,7 +46,10 @@ def test_paper_space_budget_and_matching():
     assert b.table.groupby("bracket")["trials"].sum().to_dict() == {0: 4, 1: 8, 2: 18}
     assert b.random_trials(10) == 12 == T.matched_random_trials(120, 10)
     assert T.SearchConfig("random").trials == 12 and T.SearchConfig("hyperband").trials == 30
-    assert T.SearchConfig("random", epochs=7).trials == 120 // 7
+    assert T.SearchConfig("random", epochs=7).trials == 18 == T.matched_random_trials(120, 7)   # 17 × 7 + 1
+    assert T.SearchConfig("random", epochs=7).epoch_budget == 120 == T.SearchConfig("random").planned_epochs
+    assert T.SearchConfig("random", max_trials=3, epochs=2).epoch_budget is None
+    assert T.SearchConfig("random", max_trials=3, epochs=2).planned_epochs == 6
     assert T.hyperband_budget(10, 3, hyperband_iterations=2).epochs == 240
     with pytest.raises(ValueError, match="factor"):
         T.hyperband_budget(10, 1)
@@ -99,8 +102,11 @@ def test_tuning_data_roundtrip_and_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="export"):
         T.TuningData.load(tmp_path / "missing.npz")
     np.savez(tmp_path / "bad.npz", x=np.zeros(3))
-    with pytest.raises(ValueError, match="not a tuning arrays file"):
+    with pytest.raises(T.ConfigurationError, match="not a tuning arrays file"):
         T.TuningData.load(tmp_path / "bad.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not an npz")                  # e.g. a truncated download
+    with pytest.raises(T.ConfigurationError, match="not a readable .npz file"):
+        T.TuningData.load(tmp_path / "junk.npz")
     with pytest.raises(ValueError, match="no validation clips"):
         T.TuningData(data.x_train, data.y_train, data.x_val[:0], data.y_val[:0], n_classes=2)
 
@@ -123,13 +129,22 @@ def test_project_fingerprint_guards_against_other_searches(tmp_path):
         T.check_project(project, cfg, data)
     write_fingerprint(project, cfg, data)
     assert T.check_project(project, cfg, data) is True
+    with pytest.raises(T.SearchMismatchError, match="random_budget"):   # a trial count is not a spent budget
+        T.check_project(project, dataclasses.replace(cfg, max_trials=50), data)
+    write_fingerprint(project, dataclasses.replace(cfg, max_trials=3), data)
     assert T.check_project(project, dataclasses.replace(cfg, max_trials=50), data) is True   # may grow
+    write_fingerprint(project, cfg, data)
     with pytest.raises(T.SearchMismatchError, match=r"space\.units_max"):
         T.check_project(project, dataclasses.replace(cfg, space=dataclasses.replace(TINY_SPACE, units_max=32)), data)
     with pytest.raises(T.SearchMismatchError, match="different data"):
         T.check_project(project, cfg, _tiny_data(seed=5))
     with pytest.raises(T.SearchMismatchError, match="kind"):
         T.check_project(project, dataclasses.replace(cfg, kind="hyperband"), data)
+    stored = json.loads((project / T.FINGERPRINT_FILE).read_text())
+    del stored["search"]["early_stopping"]                  # a project from before EarlyStopping watched val_accuracy
+    (project / T.FINGERPRINT_FILE).write_text(json.dumps(stored))
+    with pytest.raises(T.SearchMismatchError, match="early_stopping"):
+        T.check_project(project, cfg, data)
 
 
 def test_prepare_project_and_the_workers_view_of_it(tmp_path):
@@ -168,8 +183,10 @@ def test_progress_table_and_summary():
     np.testing.assert_array_equal(p["best_so_far"].to_numpy(), [np.nan, 0.5, 0.7, 0.7])
     progress = pd.concat([p.assign(tuner="hyperband", seed=0),
                           T.progress_table(_fake_trials([0.8], [10], [20.0])).assign(tuner="random", seed=0)])
-    s = T.summarize_progress(progress).set_index("tuner")
+    s = T.summarize_progress(progress, {("hyperband", 0): 10, ("random", 0): 10}).set_index("tuner")
     assert s.loc["hyperband", "epochs_to_best"] == 6 and s.loc["hyperband", "seconds_to_best"] == 9.0
+    assert s.loc["hyperband", ["epochs_planned", "epochs_spent"]].tolist() == [10, 8]
+    assert np.isnan(T.summarize_progress(progress)["epochs_planned"]).all()          # no plan given
     assert s.loc["random", "best_score"] == 0.8 and s.loc["random", "trials"] == 1
 
     from choreo_utils import viz
@@ -205,14 +222,15 @@ def test_hyperband_runs_the_computed_budget_and_random_search_matches_it(tmp_pat
     assert cont["from_trial"] in set(t["trial_id"]) and (cont["epoch_from"], cont["epoch_to"]) == (1, 2)
     assert len(calls) >= len(t) + len(rs.trials)                        # a fresh Keras session per trial
     pd.testing.assert_frame_equal(t, T.trial_table(hb.project_dir))     # oracle object == files on disk
-    assert len(rs.trials) == 7 // 2 and (rs.trials["epochs_planned"] == 2).all()
-    assert rs.trials["epochs_run"].sum() <= budget.epochs
+    assert rs.trials["epochs_planned"].tolist() == [2, 2, 2, 1]          # 7 epochs: the last trial is cut
+    assert rs.trials["epochs_run"].sum() == budget.epochs               # spent = Hyperband's budget
     assert set(T.model_params(rs.best_params)) == {"lstm_units", "dense1", "dense2", "activation",
                                                    "learning_rate", "dropout"}
     prog = cmp.progress
     assert set(prog["tuner"]) == {"hyperband", "random"} and prog.groupby("tuner")["cum_epochs"].max()["hyperband"] == 7
     assert (prog.groupby("tuner")["best_so_far"].apply(lambda s: s.is_monotonic_increasing)).all()
-    assert set(cmp.summary()["tuner"]) == {"hyperband", "random"}
+    summary = cmp.summary().set_index("tuner")
+    assert summary["epochs_planned"].tolist() == summary["epochs_spent"].tolist() == [7, 7]
     events = list((tmp_path / "tensorboard" / "hyperband-seed0").rglob("events.out.tfevents*"))
     assert events and any(b"hparams" in e.read_bytes() for e in events)   # TensorBoard HParams sessions
 
@@ -336,3 +354,92 @@ def test_distributed_chief_and_two_workers_on_loopback(tmp_path):
     assert len(retried) == 1 and retried["tuner_id"].iloc[0] == "tuner1"  # the same trial id, run again
     assert T.trial_table(tmp_path / "runs" / "dist")["trial_id"].tolist() == t["trial_id"].tolist()
     assert elapsed < 240
+
+
+# ------------------------------------------------------- one resume convention, errors, spent budgets
+def test_every_entry_point_resumes_unless_asked_to_start_over(tmp_path):
+    import inspect
+
+    for func in (T.run_search, T.compare_tuners, T.serve_chief, T.launch_distributed):
+        assert inspect.signature(func).parameters["overwrite"].default is False, func.__name__
+    data, cfg = _tiny_data(), T.SearchConfig("hyperband", max_epochs=2, factor=2, **FAST)
+    project = tmp_path / "hyperband-seed0"                      # a project made with other data...
+    project.mkdir()
+    (project / "oracle.json").write_text("{}")
+    write_fingerprint(project, cfg, _tiny_data(seed=5))
+    with pytest.raises(T.SearchMismatchError, match="different data"):   # ...is neither deleted nor mixed
+        T.compare_tuners(data, seeds=(0,), directory=tmp_path, max_epochs=2, factor=2, progress=False,
+                         tensorboard=False, **FAST)
+    assert (project / "oracle.json").read_text() == "{}"
+
+
+def test_cli_tells_configuration_errors_from_runtime_failures(tmp_path, monkeypatch, capsys):
+    from choreo_utils.tuning import cli
+
+    path = str(_tiny_data().save(tmp_path / "d.npz"))
+    assert cli.main(["search", "--data", path, "--max-epochs", "0"]) == T.EXIT_CONFIG     # bad setting
+    assert cli.main(["search", "--data", str(tmp_path / "missing.npz")]) == T.EXIT_CONFIG  # no data file
+    (tmp_path / "c.json").write_text("{\"kind\": \"random\", \"max_epoch\": 3}")
+    assert cli.main(["search", "--data", path, "--config", str(tmp_path / "c.json")]) == T.EXIT_CONFIG
+    assert "a configuration error" in capsys.readouterr().err
+
+    def runtime_failure(*a, **k):
+        raise ValueError("NaN loss in trial 3")                # a ValueError while running is not a config error
+
+    monkeypatch.setattr(cli, "run_search", runtime_failure)
+    assert cli.main(["search", "--data", path]) == T.EXIT_RUNTIME
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "a runtime failure" in err and "error: ValueError: NaN loss in trial 3" in err
+
+    def mismatch(*a, **k):
+        raise T.SearchMismatchError("made with different data")
+
+    monkeypatch.setattr(cli, "run_search", mismatch)
+    assert cli.main(["search", "--data", path]) == T.EXIT_CONFIG
+
+
+def test_launcher_restarts_runtime_failures_and_stops_on_configuration_errors():
+    act = T.worker_exit_action
+    assert act(0, 0, 2) == "done"
+    assert act(T.EXIT_CONFIG, 0, 2) == act(T.EXIT_USAGE, 0, 2) == "stop"                  # a retry fails the same
+    for rc in (T.EXIT_RUNTIME, T.EXIT_CRASH, T.EXIT_CHIEF_LOST, -9):                       # -9: killed
+        assert act(rc, 0, 2) == act(rc, 1, 2) == "restart" and act(rc, 2, 2) == "give_up"
+
+
+def test_early_stopping_monitors_the_objective():
+    stop = tuners.fit_callbacks(T.SearchConfig(patience=3), None)[0]
+    assert (stop.monitor, stop.mode, stop.patience) == (T.OBJECTIVE, "max", 3)     # higher is better
+
+
+def test_random_search_spends_the_hyperband_budget_refilling_early_stopped_trials(tmp_path):
+    """Budget 7 epochs at 2 per trial: an early-stopped trial's unused epoch is granted later; the last trial is
+    cut so the spent total is exactly the budget; running trials hold their grant."""
+    cfg = T.SearchConfig("random", max_epochs=2, factor=2, epochs=2, **FAST)
+    assert cfg.epoch_budget == 7
+    tuner = T.make_tuner(cfg, (4, 8), 2, directory=tmp_path, project_name="rs")
+    oracle = tuner.oracle
+    grants, ran = [], {}
+
+    def run(tuner_id, epochs_run=None):
+        trial = oracle.create_trial(tuner_id)
+        if trial.status != "RUNNING":
+            return trial
+        grants.append(trial.hyperparameters.values[tuners.EPOCHS_KEY])
+        if epochs_run is not None:
+            finish(trial, epochs_run)
+        return trial
+
+    def finish(trial, epochs_run):
+        oracle.update_trial(trial.trial_id, {T.OBJECTIVE: 0.5, "epochs_run": float(epochs_run)})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+        ran[trial.trial_id] = epochs_run
+
+    run("a", epochs_run=1)                                   # stopped early after 1 of 2 epochs
+    b = run("b")                                             # running: holds 2 epochs
+    run("a", epochs_run=2)
+    finish(b, 2)
+    run("a", epochs_run=1)                                   # 1 + 2 + 2 + 1 = 6 spent
+    last = run("a", epochs_run=1)                            # one epoch left: granted 1
+    assert grants == [2, 2, 2, 2, 1] and last.hyperparameters.values[tuners.EPOCHS_KEY] == 1
+    assert sum(ran.values()) == 7 and oracle.create_trial("a").status == "STOPPED"

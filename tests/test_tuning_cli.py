@@ -53,10 +53,10 @@ def test_export_writes_train_and_val_arrays_once_per_params_file(tmp_path, monke
 
     monkeypatch.setattr(pipeline, "clip_data", fake_clip_data)
     params = tmp_path / "p.yaml"
-    params.write_text(yaml.safe_dump({"SEED": 3, "CLIP_LEN": 4, "NOT_A_CLIP_DATA_ARGUMENT": 1}))
+    params.write_text(yaml.safe_dump({"SEED": 3, "CLIP_LEN": 4, "EPOCHS": 1}))   # EPOCHS: known, not exported
     out = tmp_path / "d.npz"
     assert pipeline.export_tuning_data(str(params), str(out)) == out
-    assert calls == [{"data_source": "synthetic", "seed": 3, "clip_len": 4}]   # only clip_data's own arguments
+    assert calls == [{"data_source": "synthetic", "seed": 3, "clip_len": 4}]
     data, meta = tuning.TuningData.load(out), tuning.TuningData.meta(out)
     assert (len(data.x_train), len(data.x_val), data.input_shape) == (6, 2, (4, 8))
     assert meta["params_file"] == str(params) and meta["clip_data"] == {"seed": 3, "clip_len": 4}
@@ -69,6 +69,34 @@ def test_export_writes_train_and_val_arrays_once_per_params_file(tmp_path, monke
     params.write_text(yaml.safe_dump({"SEED": 4}))                       # other params: recomputed
     pipeline.export_tuning_data(str(params), str(out))
     assert len(calls) == 3 and tuning.TuningData.meta(out)["clip_data"] == {"seed": 4}
+
+
+def test_export_passes_notebook_04_settings_from_default_params(tmp_path, monkeypatch):
+    from choreo_utils.config import project_root
+
+    seen = []
+    monkeypatch.setattr(pipeline, "clip_data", lambda **kw: seen.append(kw) or _FakeClipData())
+    pipeline.export_tuning_data(str(project_root() / "params" / "default.yaml"), str(tmp_path / "d.npz"))
+    (kw,) = seen
+    assert (kw["layer"], kw["train_stride"], kw["batch_size"]) == ("mixed2", 30, 64)   # not None, 6, 128
+    assert kw["clip_len"] == 30 and list(kw["image_size"]) == [75, 112] and kw["data_source"] == "synthetic"
+    assert not {"epochs", "feature_layer", "extract_batch", "tune_train_stride"} & set(kw)
+
+
+def test_export_refuses_unknown_keys_and_redoes_an_export_made_with_other_settings(tmp_path, monkeypatch, capsys):
+    seen = []
+    monkeypatch.setattr(pipeline, "clip_data", lambda **kw: seen.append(kw) or _FakeClipData())
+    params, out = tmp_path / "p.yaml", tmp_path / "d.npz"
+    params.write_text(yaml.safe_dump({"SEED": 1, "FEATURE_LAYR": "mixed2", "CLIP_LENGTH": 4}))
+    with pytest.raises(ValueError, match=r"p\.yaml has unknown key\(s\) CLIP_LENGTH, FEATURE_LAYR.*params\.py"):
+        pipeline.export_tuning_data(str(params), str(out))
+    assert not seen and not out.exists()
+    params.write_text(yaml.safe_dump({"SEED": 1, "FEATURE_LAYER": "mixed2"}))
+    pipeline.export_tuning_data(str(params), str(out))
+    meta = tuning.TuningData.meta(out)
+    tuning.TuningData.load(out).save(out, meta | {"clip_data": {"seed": 1}})  # as the old export recorded it
+    pipeline.export_tuning_data(str(params), str(out))
+    assert len(seen) == 2 and "made from other settings" in capsys.readouterr().out
 
 
 def test_export_of_a_missing_params_file_fails(tmp_path):

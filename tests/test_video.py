@@ -160,33 +160,53 @@ def make_frames_with_corrupt_jpeg(folder: Path) -> list[Path]:
     return paths
 
 
-def test_corrupt_jpeg_raises_naming_file(tmp_path: Path) -> None:
+def test_corrupt_jpeg_strict_raises_naming_file(tmp_path: Path) -> None:
+    """Was: read_frames/read_video raised by default. Policy now: raise only with strict=True."""
     paths = make_frames_with_corrupt_jpeg(tmp_path)
+    with pytest.raises(ValueError, match="frame_1.jpg.*strict=True"):
+        video.read_frames(paths, strict=True)
     with pytest.raises(ValueError, match="frame_1.jpg"):
-        video.read_frames(paths)
-    with pytest.raises(ValueError, match="frame_1.jpg"):
-        video.read_video(tmp_path)
+        video.read_video(tmp_path, strict=True)
     with pytest.raises(ValueError, match="frame_1.jpg"):
         video.load_frame(paths[1])
 
 
-def test_corrupt_jpeg_warn_mode_replaces_and_counts(tmp_path: Path) -> None:
+def test_corrupt_jpeg_is_zeros_and_one_warning_by_default(tmp_path: Path) -> None:
+    """Was: on_error='warn' replaced a bad frame by the previous one. Policy now: zeros, one warning, by default."""
     paths = make_frames_with_corrupt_jpeg(tmp_path)
-    with pytest.warns(UserWarning, match=r"1 of 3 frame images.*frame_1\.jpg") as record:
-        frames, info = video.read_frames(paths, on_error="warn", return_info=True)
+    with pytest.warns(UserWarning, match=r"1 of 3 frame images.*replaced by zeros.*frame_1\.jpg") as record:
+        frames, info = video.read_frames(paths, return_info=True)
     assert len([w for w in record if "frame images" in str(w.message)]) == 1
     assert frames.shape == (3, 8, 10, 3)
-    assert np.array_equal(frames[1], frames[0])  # replaced by the previous good frame
+    assert not frames[1].any() and frames[0].any() and frames[2].any()      # zeros in place, others kept
     assert info["n_bad"] == 1 and info["bad_paths"] == [str(paths[1])]
+    with pytest.warns(UserWarning, match=r"1 of 3 frame images"):
+        np.testing.assert_array_equal(video.read_video(tmp_path), frames)    # read_video: the same policy
 
 
-def test_warn_mode_leading_bad_frame_is_zeros_and_truncated_jpeg_detected(tmp_path: Path) -> None:
+def test_many_bad_frames_are_named_in_one_warning_with_and_n_more(tmp_path: Path) -> None:
+    good = tmp_path / "good.jpg"
+    assert cv2.imwrite(str(good), constant_frame(120))
+    bad = []
+    for i in range(8):
+        bad.append(tmp_path / f"bad_{i}.jpg")
+        bad[-1].write_bytes(b"not a jpeg")
+    with pytest.warns(UserWarning) as record:
+        frames = video.read_frames([good, *bad])
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1 and messages[0].startswith("8 of 9 frame images")
+    assert "bad_4.jpg" in messages[0] and "bad_5.jpg" not in messages[0] and "and 3 more" in messages[0]
+    assert messages[0] == video.bad_frames_message([(p, "is not a decodable image") for p in bad], 9)
+    assert frames.shape[0] == 9 and not frames[1:].any()
+
+
+def test_leading_bad_frame_is_zeros_and_truncated_jpeg_detected(tmp_path: Path) -> None:
     good = tmp_path / "b.jpg"
     assert cv2.imwrite(str(good), constant_frame(200))
     truncated = tmp_path / "a.jpg"
     truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
-    with pytest.warns(UserWarning, match="1 of 2"):
-        frames = video.read_frames([truncated, good], on_error="warn")
+    with pytest.warns(UserWarning, match=r"1 of 2.*a\.jpg"):
+        frames = video.read_frames([truncated, good])
     assert frames[0].max() == 0 and frames[1].min() > 150
 
 
@@ -208,19 +228,21 @@ def test_decode_frame_returns_rgb_or_a_reason_and_never_raises(tmp_path: Path) -
     assert "not a decodable image" in reasons["junk.jpg"][1] and "could not be read" in reasons["none.jpg"][1]
 
 
-def test_all_frames_bad_raises_even_in_warn_mode(tmp_path: Path) -> None:
+def test_all_frames_bad_raises_even_when_not_strict(tmp_path: Path) -> None:
     bad = tmp_path / "x.jpg"
     bad.write_bytes(b"not a jpeg")
     with pytest.raises(ValueError, match="none of the 1"):
-        video.read_frames([bad], on_error="warn")
+        video.read_frames([bad])
 
 
 def test_read_frames_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="empty"):
         video.read_frames([])
-    with pytest.raises(ValueError, match="on_error"):
-        video.read_frames([tmp_path / "a.png"], on_error="ignore")
+    with pytest.raises(TypeError, match="strict"):
+        video.read_frames([tmp_path / "a.png"], strict="yes")
     with pytest.raises(FileNotFoundError, match="missing.png"):
+        video.read_frames([tmp_path / "missing.png"], strict=True)
+    with pytest.raises(ValueError, match="none of the 1.*missing.png"):
         video.read_frames([tmp_path / "missing.png"])
 
 

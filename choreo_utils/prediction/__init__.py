@@ -11,7 +11,7 @@ frame t+1. Here:
   frames *before* the sequence only (:func:`causal_conv3d`);
 * every number is compared with the **copy-last-frame** baseline (:func:`copy_last`), for one step and
   for autoregressive rollouts (:func:`rollout`) at horizons 1…k (:func:`metrics_by_horizon`);
-* MSE, PSNR and SSIM come from scikit-image (:func:`frame_metrics`);
+* MSE, PSNR and SSIM come from scikit-image (:func:`frame_metrics`; PSNR capped at 100 dB for exact frames);
 * the models are fully convolutional: train on windows around the motion (:func:`motion_crop`), predict
   whole frames (:func:`resize_model`); any video file works through :func:`video_sequences`.
 
@@ -39,7 +39,7 @@ from __future__ import annotations
 from choreo_utils.prediction.data import load_sequences, sequence_table, split_sequences, video_sequences
 from choreo_utils.prediction.frames import (PAPER_SIZE, check_frames, frames_to_sequences, motion_crop,
                                             shift_frames, to_unit)
-from choreo_utils.prediction.metrics import (METRICS, compare_rollouts, frame_metrics, improvement,
+from choreo_utils.prediction.metrics import (METRICS, PSNR_MAX, compare_rollouts, frame_metrics, improvement,
                                              metrics_by_horizon, summarize)
 from choreo_utils.prediction.models import (DEFAULT_CONFIG, PAPER_CONFIG, build_model, build_paper_model,
                                             causal_conv3d, causal_leak, count_params, load_predictor,
@@ -50,7 +50,7 @@ from choreo_utils.prediction.training import time_train_step, train
 from choreo_utils.training import TrainResult
 
 __all__ = [
-    "DEFAULT_CONFIG", "METRICS", "PAPER_CONFIG", "PAPER_SIZE", "PredictFn", "TrainResult", "as_predict_fn",
+    "DEFAULT_CONFIG", "METRICS", "PAPER_CONFIG", "PSNR_MAX", "PAPER_SIZE", "PredictFn", "TrainResult", "as_predict_fn",
     "build_model", "build_paper_model", "causal_conv3d", "causal_leak", "check_frames", "compare_rollouts",
     "copy_last", "copy_last_rollout", "count_params", "frame_metrics", "frames_to_sequences", "improvement",
     "load_predictor", "load_sequences", "metrics_by_horizon", "model_channels", "motion_crop", "predict_next",

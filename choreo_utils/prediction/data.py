@@ -29,7 +29,9 @@ def sequence_table(index: pd.DataFrame, seq_len: int = 20, stride: int | None = 
     """One row per sequence of ``seq_len`` consecutive frames (``clips.make_clips`` columns).
 
     ``videos_per_genre`` keeps that many videos of each genre (chosen by ``seed``; None keeps all).
-    Videos shorter than ``seq_len`` give no sequence (warned); if none is long enough: ValueError.
+    Videos shorter than ``seq_len`` give no sequence (warned); if none is long enough: ValueError. A sequence
+    never spans missing frame numbers: videos are cut at such gaps (warned; see ``clips.make_clips``), and the
+    table records each sequence's ``first_frame`` and ``last_frame``.
     """
     seq_len = positive_int(seq_len, "seq_len", 2)
     clips.require_columns(index, clips.INDEX_COLUMNS + ("path",), "frame index",
@@ -42,10 +44,11 @@ def sequence_table(index: pd.DataFrame, seq_len: int = 20, stride: int | None = 
             ids = sorted(vids.unique())
             keep.extend(ids[i] for i in sorted(rng.permutation(len(ids))[:videos_per_genre]))
         index = index[index["video_id"].isin(keep)]
-    longest = int(index.groupby("video_id").size().max())
+    longest = clips.longest_stretch(index)
     if longest < seq_len:
-        raise ValueError(f"every video is shorter than the requested sequence length {seq_len} (longest: "
-                         f"{longest} frames); lower PRED_SEQ_LEN to at most {longest} or use longer videos")
+        raise ValueError(f"every video is shorter than the requested sequence length {seq_len} (longest run of "
+                         f"consecutive frames: {longest}); lower PRED_SEQ_LEN to at most {longest} or use longer "
+                         "videos")
     return clips.make_clips(index.reset_index(drop=True), clip_len=seq_len, stride=stride)
 
 
@@ -58,7 +61,9 @@ def load_sequences(index: pd.DataFrame, table: pd.DataFrame, size: tuple[int, in
                    gray: bool = True) -> np.ndarray:
     """Read the frames of each row of ``table`` (from :func:`sequence_table`) → float32 (N, T, H, W, C) in [0, 1].
 
-    Each video is decoded once (``video.read_frames``, resized with INTER_AREA, grayscale by default).
+    Each video is decoded once (``video.read_frames``, resized with INTER_AREA, grayscale by default). Before
+    anything is decoded, every row is checked against ``index``: a window that runs past its video, spans missing
+    frame numbers or (``first_frame`` / ``last_frame``) was made from another index raises ValueError.
     """
     clips.require_columns(table, ["video_id", "start", "clip_len"], "sequence table",
                           "Make it with prediction.sequence_table(index, seq_len).")
@@ -67,18 +72,39 @@ def load_sequences(index: pd.DataFrame, table: pd.DataFrame, size: tuple[int, in
     seq_len = int(table["clip_len"].iloc[0])
     if (table["clip_len"] != seq_len).any():
         raise ValueError("sequence table mixes sequence lengths; make it with one seq_len")
-    paths_by_video = {v: rows["path"].tolist() for v, rows in index.groupby("video_id", sort=False)}
+    by_video = {v: rows for v, rows in index.groupby("video_id", sort=False)}
+    for video_id, rows in table.groupby("video_id", sort=False):   # check every row before decoding anything
+        if video_id not in by_video:
+            raise ValueError(f"video {video_id!r} of the sequence table is not in the frame index")
+        _check_windows(video_id, pd.to_numeric(by_video[video_id]["frame"]).to_numpy(), rows, seq_len)
     out: np.ndarray | None = None
     for video_id, rows in table.groupby("video_id", sort=False):
-        if video_id not in paths_by_video:
-            raise ValueError(f"video {video_id!r} of the sequence table is not in the frame index")
-        frames = video.read_frames(paths_by_video[video_id], size=size, gray=gray)
+        frames = video.read_frames(by_video[video_id]["path"].tolist(), size=size, gray=gray)
         for pos, start in zip(rows.index, rows["start"]):
-            if start + seq_len > len(frames):
-                raise ValueError(f"sequence {video_id}@{start} needs frames {start}..{start + seq_len - 1} but the "
-                                 f"video has {len(frames)}; rebuild the table from this index")
             if out is None:
                 out = np.empty((len(table), seq_len, *frames.shape[1:]), np.float32)
             out[table.index.get_loc(pos)] = frames[start:start + seq_len].astype(np.float32) / 255.0
     assert out is not None
     return out
+
+
+def _check_windows(video_id: object, frame: np.ndarray, rows: pd.DataFrame, seq_len: int) -> None:
+    """Each row's window lies inside the video, spans no missing frame numbers and (when the table records them)
+    starts and ends on the frames it was made from; else a ValueError saying to rebuild the table."""
+    rebuild = "rebuild the table from this index with prediction.sequence_table(index, seq_len)"
+    cuts = clips.gap_positions(frame)
+    for row in rows.itertuples():
+        start = int(row.start)
+        if start + seq_len > len(frame):
+            raise ValueError(f"sequence {video_id}@{start} needs frames {start}..{start + seq_len - 1} but the "
+                             f"video has {len(frame)}; {rebuild}")
+        inside = cuts[(cuts > start) & (cuts < start + seq_len)]
+        if len(inside):
+            raise ValueError(f"sequence {video_id}@{start} spans missing frames (frame {frame[inside[0] - 1]:g} is "
+                             f"followed by {frame[inside[0]]:g}), so it would jump in time; {rebuild} (it cuts "
+                             "videos at such gaps)")
+        recorded = (getattr(row, "first_frame", None), getattr(row, "last_frame", None))
+        actual = (frame[start], frame[start + seq_len - 1])
+        if recorded[0] is not None and (recorded[0] != actual[0] or recorded[1] != actual[1]):
+            raise ValueError(f"sequence {video_id}@{start} was made for frames {recorded[0]}..{recorded[1]} but the "
+                             f"frame index has frames {actual[0]}..{actual[1]} there; {rebuild}")

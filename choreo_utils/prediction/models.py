@@ -212,20 +212,19 @@ def save_predictor(model, name: str = "05_convlstm", **meta: Any) -> Path:
 
 def load_predictor(folder: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     """``(model, description)`` from a folder written by :func:`save_predictor` (custom layers registered)."""
-    import json  # noqa: PLC0415
-
     import keras  # noqa: PLC0415
+
+    from choreo_utils.io_utils import read_json, without_optimizer_warning  # noqa: PLC0415
 
     folder = Path(folder)
     if not (folder / "model.keras").is_file():
         raise FileNotFoundError(f"{folder} holds no saved next-frame model (model.keras): run notebook 05, which "
                                 "saves its trained model to artifacts/models/05_convlstm, or pass that folder")
-    from choreo_utils.io_utils import without_optimizer_warning  # noqa: PLC0415
-
     _custom_layers()   # registers PreviousFrame and FrameConv2D with Keras before loading
     with without_optimizer_warning():
         model = keras.models.load_model(folder / "model.keras", compile=False)   # for prediction; compile to train
-    return model, json.loads((folder / "model.json").read_text())
+    return model, read_json(folder / "model.json", what="saved next-frame model description",
+                            fix=f"delete {folder} and run notebook 05 again (it saves its trained model there)")
 
 
 def model_channels(model: Any) -> int | None:

@@ -2,11 +2,17 @@
 them as JPEGs in the Let's Dance layout with a manifest, and read a written set's per-video ground truth back.
 
 The output is a pure function of the arguments: same arguments, same bytes.
+
+Crash safety (a run killed at any point, even by SIGKILL): frames are rendered into a hidden
+``root/.rgb.partial-<pid>-*`` folder; then a hidden ``root/.synthetic.json.pending`` records the finished folder
+and its manifest, the old ``rgb/`` is moved aside, the new folder renamed to ``rgb/`` and the manifest
+``synthetic.json`` written (atomically). The next run first finishes a commit that was cut short (from the
+pending record) and removes the leftovers of dead runs, so ``root`` always holds the old set or the complete new
+one — never frames without their manifest — and ``letsdance.index_frames`` never sees a temporary folder.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import multiprocessing
 import os
@@ -21,6 +27,7 @@ import cv2
 import numpy as np
 
 from choreo_utils.config import GENRES, genre_index
+from choreo_utils.io_utils import CorruptFileError, read_json, write_json
 from choreo_utils.synthetic.genres import FAMILY_NAMES, GENRE_STYLE
 from choreo_utils.synthetic.motion import PROGRAMS
 from choreo_utils.synthetic.render import VideoSpec, render_video
@@ -29,6 +36,9 @@ from choreo_utils.synthetic.render import VideoSpec, render_video
 GENERATOR_VERSION = 2
 #: The manifest written next to ``rgb/``: the generator, its version and the arguments (see generate_dataset).
 MANIFEST = "synthetic.json"
+_PENDING = ".synthetic.json.pending"       # a commit under way: {"staged": folder name, "pid", "manifest"}
+_PARTIAL = ".rgb.partial-"                 # + "<pid>-<random>": frames being rendered
+_OLD = ".rgb.old-"                         # + "<pid>": the previous rgb/ while the new one is renamed in
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
@@ -107,6 +117,71 @@ def _manifest(args: dict) -> dict:
     return {"generator": "choreo_utils.synthetic", "version": GENERATOR_VERSION, **args}
 
 
+def _alive(pid: int) -> bool:
+    """Whether another process ``pid`` (that may be generating in the same root) is still running."""
+    if pid == os.getpid():     # our own earlier call, interrupted: not running any more
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:      # pragma: no cover - someone else's live process
+        return True
+    return True
+
+
+def _pid_of(name: str, prefix: str) -> int:
+    try:
+        return int(name[len(prefix):].split("-")[0])
+    except ValueError:
+        return -1
+
+
+def _commit(root: Path, staged: Path, manifest: dict) -> None:
+    """Make the rendered folder ``staged`` the dataset: each step is atomic, and :func:`_recover` can finish the
+    sequence from any point where it was cut short."""
+    rgb, old = root / "rgb", root / f"{_OLD}{os.getpid()}"
+    if staged.exists():
+        if rgb.exists():
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(rgb, old)
+        os.replace(staged, rgb)
+    write_json(root / MANIFEST, manifest)
+    (root / _PENDING).unlink(missing_ok=True)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(root: Path) -> None:
+    """Finish a commit a killed run left half done, and delete what dead runs left behind (hidden folders)."""
+    pending_path = root / _PENDING
+    if pending_path.is_file():
+        try:
+            pending = read_json(pending_path, what="unfinished commit record", required=("staged", "pid", "manifest"))
+        except CorruptFileError:            # cannot be half-written (atomic); damaged: the commit never started
+            pending_path.unlink()
+        else:
+            if not _alive(int(pending["pid"])):
+                staged = root / pending["staged"]
+                if staged.is_dir() or (root / "rgb").is_dir():
+                    _commit(root, staged, pending["manifest"])
+                else:
+                    pending_path.unlink()
+    if root.is_dir():
+        for entry in root.iterdir():
+            for prefix in (_PARTIAL, _OLD):
+                if entry.name.startswith(prefix) and entry.is_dir() and not _alive(_pid_of(entry.name, prefix)):
+                    shutil.rmtree(entry, ignore_errors=True)
+
+
+def _read_manifest(path: Path) -> dict:
+    rgb = path.parent / "rgb"
+    return read_json(path, what="synthetic dataset manifest", required=("generator", "version", "videos_per_genre",
+                                                                         "seed", "motion_cue", "appearance_cue"),
+                     fix=f"delete it and {rgb}, then run synthetic.generate_dataset again (or pass overwrite=True)")
+
+
 def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames_per_video: int = 64,
                      size: tuple[int, int] = (96, 144), seed: int = 0, motion_cue: float = 1.0,
                      appearance_cue: float = 1.0, fps: float = 25.0, jpeg_quality: int = 90,
@@ -115,8 +190,8 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
 
     Re-running with the same arguments returns at once (the manifest ``root/synthetic.json`` matches);
     different arguments over an existing set raise unless ``overwrite=True``. Frames are written to a
-    temporary folder first and renamed into place at the end, so an interrupted run never leaves a
-    partial dataset that looks complete.
+    temporary folder first and renamed into place at the end with the manifest (see the module docstring), so an
+    interrupted run leaves the old set or the complete new one, and the next run picks up cleanly.
     """
     from choreo_utils.progress import bar as progress_bar  # noqa: PLC0415
 
@@ -132,8 +207,14 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
     manifest = _manifest(args)
     manifest_path = root / MANIFEST
     rgb = root / "rgb"
+    _recover(root)
     if manifest_path.is_file() and rgb.is_dir():
-        old = json.loads(manifest_path.read_text())
+        try:
+            old = _read_manifest(manifest_path)
+        except CorruptFileError:
+            if not overwrite:
+                raise
+            old = {}
         if all(old.get(k) == v for k, v in manifest.items()):
             return root
         same_args = all(old.get(k) == v for k, v in manifest.items() if k != "version")
@@ -152,7 +233,8 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
 
     plan = plan_dataset(videos_per_genre, seed, motion_cue, appearance_cue)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".rgb.partial-", dir=root))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_PARTIAL}{os.getpid()}-", dir=root))
+    committing = False
     try:
         for genre in GENRES:
             (tmp / genre).mkdir()
@@ -167,15 +249,13 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
         else:
             for job in progress_bar(jobs, desc="rendering videos", unit="video", disable=not progress):
                 _write_video(job)
-        if rgb.exists():
-            shutil.rmtree(rgb)
-        manifest_path.unlink(missing_ok=True)
-        os.replace(tmp, rgb)
         manifest["videos"] = len(plan)
         manifest["frames"] = len(plan) * frames_per_video
-        (root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_json(root / _PENDING, {"staged": tmp.name, "pid": os.getpid(), "manifest": manifest})
+        committing = True           # from here on, an interrupted commit is finished by the next run
+        _commit(root, tmp, manifest)
     finally:
-        if tmp.exists():
+        if not committing and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return root
 
@@ -187,7 +267,7 @@ def video_specs(root: str | os.PathLike) -> "pd.DataFrame":  # noqa: F821
     manifest_path = Path(root) / MANIFEST
     if not manifest_path.is_file():
         raise FileNotFoundError(f"no {MANIFEST} under {root}: generate the set with synthetic.generate_dataset")
-    m = json.loads(manifest_path.read_text())
+    m = _read_manifest(manifest_path)
     plan = plan_dataset(m["videos_per_genre"], m["seed"], m["motion_cue"], m["appearance_cue"])
     return pd.DataFrame([{**{k: v for k, v in item.items() if k != "spec"},
                           **dataclasses.asdict(item["spec"])} for item in plan]).set_index("video_id")

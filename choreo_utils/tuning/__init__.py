@@ -17,6 +17,7 @@ The modules, each with one job:
 ``space``          the search space (:class:`SearchSpace`, :data:`PAPER_SPACE`) and the hypermodel
 ``budget``         Hyperband's trial and epoch arithmetic (:func:`hyperband_budget`), matched random trials
 ``settings``       the settings of one search (:class:`SearchConfig`) and the objective
+``errors``         :class:`ConfigurationError`: bad settings/data/project (not retried) vs runtime failures
 ``data``           the train + validation arrays of a search (:class:`TuningData`) and their ``.npz`` files
 ``tuners``         keras-tuner subclasses that seed trials and record epochs and times; :func:`make_tuner`
 ``project``        a project's folder: fingerprint and resume guard (:func:`check_project`)
@@ -32,10 +33,15 @@ What keras-tuner does behind your back, and how this package deals with it:
 
 - **Hyperband ignores** ``search(epochs=...)``: each trial trains from ``tuner/initial_epoch`` to
   ``tuner/epochs``. :func:`hyperband_budget` reproduces keras-tuner's bracket arithmetic, and every trial
-  reports the epochs it really ran (``epochs_run``, EarlyStopping may stop early).
+  reports the epochs it really ran (``epochs_run``; EarlyStopping on ``val_accuracy`` may stop early).
+  Matched budgets are *spent* budgets: RandomSearch runs trials until its ``epochs_run`` add up to
+  Hyperband's epoch budget (early-stopped trials refilled, the last one cut to the epochs left), and
+  ``Comparison.summary()`` shows ``epochs_planned`` and ``epochs_spent`` per tuner and seed.
 - ``results_summary()`` only prints: :func:`trial_table` builds a DataFrame from ``tuner.oracle``.
-- An existing project is **resumed** unless ``overwrite=True`` — even one made with another search space or
-  other data. Every project gets a fingerprint (``choreo_search.json``: search settings + data shape + data
+- keras-tuner resumes an existing project unless ``overwrite=True`` — even one made with another search space
+  or other data. One convention across this package (``run_search``, ``compare_tuners``, chief, launcher,
+  CLI): ``overwrite=False`` by default, so a search **resumes**; ``overwrite=True`` (CLI ``--overwrite``) starts
+  over. Every project gets a fingerprint (``choreo_search.json``: search settings + data shape + data
   hash); resuming with different settings raises :class:`SearchMismatchError` instead of mixing searches.
 - keras-tuner reads ``seed=0`` as "no seed" (``seed or random.randint(...)``): we pass ``seed + 1``.
 - Per-trial fixed costs: keras-tuner runs ``clear_session()`` + ``gc.collect()`` before each model (that keeps
@@ -60,9 +66,10 @@ from choreo_utils.tuning.budget import HyperbandBudget, hyperband_budget, matche
 from choreo_utils.tuning.cli import main
 from choreo_utils.tuning.compare import Comparison, compare_tuners, hyperband_claim
 from choreo_utils.tuning.data import TuningData
-from choreo_utils.tuning.distributed import (EXIT_CHIEF_LOST, EXIT_CONFIG, ChiefLostError, ChiefUnreachableError,
-                                             WorkerFailedError, free_port, launch_distributed, run_worker,
-                                             serve_chief, wait_for_chief)
+from choreo_utils.tuning.distributed import (EXIT_CHIEF_LOST, EXIT_CONFIG, EXIT_RUNTIME, EXIT_USAGE, ChiefLostError,
+                                             ChiefUnreachableError, WorkerFailedError, free_port, launch_distributed,
+                                             run_worker, serve_chief, wait_for_chief, worker_exit_action)
+from choreo_utils.tuning.errors import ConfigurationError
 from choreo_utils.tuning.project import FINGERPRINT_FILE, SearchMismatchError, check_project, default_directory
 from choreo_utils.tuning.results import SearchResult, progress_table, summarize_progress, trial_table
 from choreo_utils.tuning.search import run_search
@@ -74,11 +81,13 @@ from choreo_utils.tuning.tuners import (CRASH_MARKER_ENV, CRASH_TUNER_ENV, ENV_O
 
 __all__ = [
     "CRASH_MARKER_ENV", "CRASH_TUNER_ENV", "ENV_ORACLE_IP", "ENV_ORACLE_PORT", "ENV_TUNER_ID", "EXIT_CHIEF_LOST",
-    "EXIT_CONFIG", "EXIT_CRASH", "FINGERPRINT_FILE", "OBJECTIVE", "PAPER_SPACE",
-    "ChiefLostError", "ChiefUnreachableError", "ClassifierHyperModel", "Comparison", "HyperbandBudget",
+    "EXIT_CONFIG", "EXIT_CRASH", "EXIT_RUNTIME", "EXIT_USAGE", "FINGERPRINT_FILE", "OBJECTIVE", "PAPER_SPACE",
+    "ChiefLostError", "ChiefUnreachableError", "ClassifierHyperModel", "Comparison", "ConfigurationError",
+    "HyperbandBudget",
     "SearchConfig", "SearchMismatchError", "SearchResult", "SearchSpace", "TuningData", "WorkerFailedError",
     "build_hypermodel", "check_project", "compare_tuners", "declare_hyperparameters", "default_directory",
     "free_port", "hyperband_budget", "hyperband_claim", "launch_distributed", "main", "make_tuner",
     "matched_random_trials", "model_params", "progress_table", "run_search", "run_worker",
     "sample_hyperparameters", "serve_chief", "summarize_progress", "trial_table", "wait_for_chief",
+    "worker_exit_action",
 ]

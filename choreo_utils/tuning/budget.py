@@ -11,6 +11,8 @@ import math
 
 import pandas as pd
 
+from choreo_utils.tuning.errors import ConfigurationError
+
 
 @dataclasses.dataclass(repr=False)
 class HyperbandBudget:
@@ -29,7 +31,8 @@ class HyperbandBudget:
                 f"{self.table['bracket'].nunique()} brackets)")
 
     def random_trials(self, epochs_per_trial: int | None = None) -> int:
-        """RandomSearch ``max_trials`` that spends the same epochs (default: ``max_epochs`` per trial)."""
+        """RandomSearch trials that spend the same epochs (default: ``max_epochs`` per trial; see
+        :func:`matched_random_trials`)."""
         return matched_random_trials(self.epochs, epochs_per_trial or self.max_epochs)
 
 
@@ -41,8 +44,9 @@ def hyperband_budget(max_epochs: int = 10, factor: int = 3, hyperband_iterations
     duplicate samples in a tiny space can only make the real run smaller (see ``trial_table``'s ``epochs_run``).
     """
     if int(max_epochs) < 1 or int(factor) < 2 or int(hyperband_iterations) < 1:
-        raise ValueError(f"need max_epochs ≥ 1, factor ≥ 2, hyperband_iterations ≥ 1; got {max_epochs}, {factor}, "
-                         f"{hyperband_iterations}")
+        raise ConfigurationError(f"need max_epochs ≥ 1, factor ≥ 2, hyperband_iterations ≥ 1; got {max_epochs}, "
+                                 f"{factor}, "
+                                 f"{hyperband_iterations}")
     max_epochs, factor = int(max_epochs), int(factor)
     n_brackets, e = 0, float(max_epochs)
     while e >= 1:                                     # HyperbandOracle._get_num_brackets (min_epochs = 1)
@@ -70,7 +74,10 @@ def hyperband_budget(max_epochs: int = 10, factor: int = 3, hyperband_iterations
 
 
 def matched_random_trials(epoch_budget: int, epochs_per_trial: int) -> int:
-    """RandomSearch trials that fit ``epoch_budget`` epochs at ``epochs_per_trial`` each (at least 1)."""
+    """RandomSearch trials that spend exactly ``epoch_budget`` epochs at up to ``epochs_per_trial`` each: the
+    budget divided by the epochs per trial, rounded *up* — the last trial is cut to the epochs that remain
+    (120 epochs at 7 per trial: 17 trials of 7 and one of 1). Trials that stop early are refilled during the
+    search (``tuners``), so a real search may run more trials than this."""
     if int(epochs_per_trial) < 1:
-        raise ValueError(f"epochs_per_trial must be ≥ 1, got {epochs_per_trial}")
-    return max(1, int(epoch_budget) // int(epochs_per_trial))
+        raise ConfigurationError(f"epochs_per_trial must be ≥ 1, got {epochs_per_trial}")
+    return max(1, -(-int(epoch_budget) // int(epochs_per_trial)))

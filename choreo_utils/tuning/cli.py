@@ -4,6 +4,11 @@
 search (``compare_tuners(jobs=N)`` starts these); ``launch`` runs a chief here and N local workers; ``chief``
 and ``worker`` run a search across machines. The search flags' defaults are the fields of ``SearchConfig`` and
 ``SearchSpace``, so the command line and the Python API cannot drift apart.
+
+Exit codes (``distributed.EXIT_*``): 0 done; 3 a configuration error (``errors.ConfigurationError``: bad flags,
+settings, data file or a project made with other settings; an unreachable chief) — the launcher does not
+restart it; 4 the chief was lost mid-search; 1 any other exception (a runtime failure, printed with its
+traceback) — the launcher restarts the worker, up to ``--max-restarts``; 2 usage (missing flags).
 """
 from __future__ import annotations
 
@@ -13,15 +18,17 @@ import inspect
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
 from choreo_utils.tuning.data import TuningData
-from choreo_utils.tuning.distributed import (EXIT_CHIEF_LOST, EXIT_CONFIG, ChiefLostError, ChiefUnreachableError,
-                                             WorkerFailedError, launch_distributed, run_worker, serve_chief)
-from choreo_utils.tuning.project import SearchMismatchError
+from choreo_utils.tuning.distributed import (EXIT_CHIEF_LOST, EXIT_CONFIG, EXIT_RUNTIME, EXIT_USAGE, ChiefLostError,
+                                             ChiefUnreachableError, WorkerFailedError, launch_distributed, run_worker,
+                                             serve_chief)
+from choreo_utils.tuning.errors import ConfigurationError
 from choreo_utils.tuning.search import run_search
 from choreo_utils.tuning.settings import SearchConfig
 from choreo_utils.tuning.space import SearchSpace
@@ -106,7 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(a: argparse.Namespace) -> SearchConfig:
     """The :class:`SearchConfig` of parsed arguments: from ``--config`` JSON if given, else from the flags."""
     if a.config:
-        return SearchConfig.from_dict(json.loads(Path(a.config).read_text()))
+        try:
+            return SearchConfig.from_dict(json.loads(Path(a.config).read_text()))
+        except ConfigurationError:
+            raise
+        except (OSError, json.JSONDecodeError, TypeError, ValueError) as exc:
+            raise ConfigurationError(f"--config {a.config} is not a readable SearchConfig JSON ({exc}); write it "
+                                     "with json.dump(SearchConfig(...).to_dict(), ...) or use the flags") from exc
     units_min, units_max, units_step = a.units
     dense_min, dense_max, dense_step = a.dense
     space = SearchSpace(units_min, units_max, units_step, dense_min, dense_max, dense_step,
@@ -123,11 +136,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.command == "export":
         from choreo_utils.pipeline import export_tuning_data  # noqa: PLC0415  (features: only for export)
 
-        export_tuning_data(a.params, a.out, a.force)
+        try:
+            export_tuning_data(a.params, a.out, a.force)
+        except (OSError, ValueError) as exc:   # a missing or bad parameter file: fix it, retrying cannot help
+            print(f"error: {exc}\n(a configuration error, exit code {EXIT_CONFIG})", file=sys.stderr)
+            return EXIT_CONFIG
         return 0
     if not a.data:
         print("error: --data is required (an .npz from `python -m choreo_utils.tuning export`)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         config = config_from_args(a)
         if a.command == "worker" and a.threads:
@@ -145,15 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      max_restarts=a.max_restarts, threads_per_worker=a.threads, **kw)
         elif a.command == "chief":
             if not a.port:
-                print("error: the chief needs a fixed --port (workers must know it)", file=sys.stderr)
-                return 2
+                raise ConfigurationError("the chief needs a fixed --port (workers must know it)")
             print(f"chief: serving on {a.host}:{a.port}", flush=True)
             res = serve_chief(data, config, host=a.host, port=a.port, overwrite=a.overwrite, **kw)
         else:
             if not a.tuner_id or not a.port:
-                print(f"error: a worker needs --tuner-id and --port (or ${ENV_TUNER_ID}, ${ENV_ORACLE_PORT})",
-                      file=sys.stderr)
-                return 2
+                raise ConfigurationError(f"a worker needs --tuner-id and --port (or ${ENV_TUNER_ID}, "
+                                         f"${ENV_ORACLE_PORT})")
             n = run_worker(data, config, host=a.host, port=a.port, tuner_id=a.tuner_id,
                            connect_timeout=a.connect_timeout, **kw)
             print(f"{a.tuner_id}: done after {n} trial(s)")
@@ -161,12 +176,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ChiefLostError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CHIEF_LOST
-    except (SearchMismatchError, ChiefUnreachableError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ConfigurationError, ChiefUnreachableError) as exc:
+        print(f"error: {exc}\n(a configuration error, exit code {EXIT_CONFIG}: fix the arguments, settings or data "
+              "and run again; a launcher does not restart this)", file=sys.stderr)
         return EXIT_CONFIG
     except WorkerFailedError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_RUNTIME
+    except Exception as exc:  # noqa: BLE001  (a runtime failure: exit non-zero so a launcher can restart it)
+        traceback.print_exc()
+        print(f"error: {type(exc).__name__}: {exc}\n(a runtime failure, exit code {EXIT_RUNTIME}: a launcher "
+              "restarts a worker after this; re-running the same command resumes the search, finished trials "
+              "are kept)", file=sys.stderr)
+        return EXIT_RUNTIME
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(res.trials.drop(columns=["accuracy", "loss"], errors="ignore").to_string(index=False))
     print(f"project: {res.project_dir}")

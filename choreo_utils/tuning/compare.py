@@ -46,18 +46,27 @@ class Comparison:
         return pd.concat([r.progress.assign(tuner=r.kind, seed=r.seed) for r in self.results], ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
-        """Per tuner and seed: trials, epochs run, seconds, best score, and epochs/seconds to reach it."""
-        return summarize_progress(self.progress)
+        """Per tuner and seed: trials, epochs planned and spent, seconds, best score, and epochs/seconds to it.
+
+        ``epochs_planned`` is Hyperband's budget for both tuners; ``epochs_spent`` what each really trained.
+        RandomSearch refills early-stopped trials until it has spent the budget; Hyperband cannot refill, so
+        with early stopping it may spend less — compare ``epochs_to_best`` (counted in spent epochs).
+        """
+        return summarize_progress(self.progress, {(r.kind, r.seed): r.config.planned_epochs for r in self.results})
 
 
-def compare_tuners(data: TuningData, seeds: Sequence[int] = (0, 1, 2), *, directory=None, overwrite: bool = True,
+def compare_tuners(data: TuningData, seeds: Sequence[int] = (0, 1, 2), *, directory=None, overwrite: bool = False,
                    tensorboard: bool = True, verbose: int = 0, progress: bool = True, prefix: str = "",
                    jobs: int = 1, **settings) -> Comparison:
     """Hyperband vs RandomSearch at the same epoch budget, for each seed (runs interleaved: hb, rs, hb, rs…).
 
     ``settings`` are :class:`SearchConfig` fields shared by both (``space``, ``max_epochs``, ``factor``,
-    ``hyperband_iterations``, ``epochs``, ``batch_size``, ``patience``); RandomSearch gets
-    ``hyperband_budget(...).epochs // epochs`` trials. Projects are ``<prefix><kind>-seed<seed>``.
+    ``hyperband_iterations``, ``epochs``, ``batch_size``, ``patience``); RandomSearch runs trials until it
+    has *spent* ``hyperband_budget(...).epochs`` epochs (early-stopped trials refilled, the last trial cut to
+    the epochs left; see :class:`SearchConfig`). ``summary()`` shows planned and spent epochs per tuner and seed.
+    Projects are ``<prefix><kind>-seed<seed>``; like :func:`run_search`, existing ones are **resumed**
+    (finished trials kept; one made with other settings or data raises ``SearchMismatchError``) unless
+    ``overwrite=True``, which deletes them first.
 
     With the same seed both keras-tuner oracles draw the *same* sequence of random configurations (Hyperband's
     first bracket starts with random search's first trials), so each seed is a paired comparison: the

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from choreo_utils.tuning.errors import ConfigurationError, DataFileNotFoundError
 from choreo_utils.config import GENRES
 
 
@@ -34,19 +35,21 @@ class TuningData:
         self.x_train, self.x_val = np.asarray(self.x_train), np.asarray(self.x_val)
         self.y_train, self.y_val = np.asarray(self.y_train, dtype=np.int64), np.asarray(self.y_val, dtype=np.int64)
         if self.x_train.ndim != 3 or self.x_val.ndim != 3 or self.x_train.shape[1:] != self.x_val.shape[1:]:
-            raise ValueError(f"x_train/x_val must be (clips, clip_len, feature_dim) with equal clip shapes, got "
-                             f"{self.x_train.shape} and {self.x_val.shape}")
+            raise ConfigurationError(f"x_train/x_val must be (clips, clip_len, feature_dim) with equal clip "
+                                     f"shapes, got "
+                                     f"{self.x_train.shape} and {self.x_val.shape}")
         if len(self.x_train) != len(self.y_train) or len(self.x_val) != len(self.y_val):
-            raise ValueError(f"{len(self.x_train)}/{len(self.x_val)} clips but {len(self.y_train)}/{len(self.y_val)} "
-                             "labels (train/val)")
+            raise ConfigurationError(f"{len(self.x_train)}/{len(self.x_val)} clips but "
+                                     f"{len(self.y_train)}/{len(self.y_val)} "
+                                     "labels (train/val)")
         if len(self.x_train) == 0:
-            raise ValueError("no training clips")
+            raise ConfigurationError("no training clips")
         if len(self.x_val) == 0:
-            raise ValueError("no validation clips: the search scores trials on held-out *training* videos — "
-                             "use clip_data(val_ratio=...) > 0 so some training videos are held out")
+            raise ConfigurationError("no validation clips: the search scores trials on held-out *training* videos — "
+                                     "use clip_data(val_ratio=...) > 0 so some training videos are held out")
         labels = np.concatenate([self.y_train, self.y_val])
         if labels.min() < 0 or labels.max() >= self.n_classes:
-            raise ValueError(f"labels must lie in [0, {self.n_classes}), found {labels.min()}..{labels.max()}")
+            raise ConfigurationError(f"labels must lie in [0, {self.n_classes}), found {labels.min()}..{labels.max()}")
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -60,8 +63,8 @@ class TuningData:
         x_va, y_va, v_va = data.arrays("val")
         shared = set(map(str, v_tr)) & set(map(str, v_va))
         if shared:
-            raise ValueError(f"{len(shared)} videos are in both train and val (e.g. {sorted(shared)[:3]}): the "
-                             "validation split must be grouped — use clips.validation_split")
+            raise ConfigurationError(f"{len(shared)} videos are in both train and val (e.g. {sorted(shared)[:3]}): the "
+                                     "validation split must be grouped — use clips.validation_split")
         return cls(x_tr, y_tr, x_va, y_va, n_classes=n_classes, source=getattr(data, "extractor_label", ""))
 
     def fingerprint(self) -> str:
@@ -96,13 +99,20 @@ class TuningData:
         """Read an ``.npz`` written by :meth:`save` (clear error for anything else)."""
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"no tuning arrays at {path}: write them with TuningData.from_clip_data(...)"
+            raise DataFileNotFoundError(f"no tuning arrays at {path}: write them with TuningData.from_clip_data(...)"
                                     f".save('{path}') or `python -m choreo_utils.tuning export --out {path}`")
-        with np.load(path, allow_pickle=False) as z:
+        try:
+            z = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:      # not an .npz at all (e.g. a truncated or foreign file)
+            raise ConfigurationError(f"{path} is not a readable .npz file (numpy: {exc}); write it again with "
+                                     f"TuningData.save "
+                                     "or `python -m choreo_utils.tuning export --force`") from exc
+        with z:
             missing = {"x_train", "y_train", "x_val", "y_val"} - set(z.files)
             if missing:
-                raise ValueError(f"{path} is not a tuning arrays file (missing {sorted(missing)}); write it with "
-                                 "TuningData.save or `python -m choreo_utils.tuning export`")
+                raise ConfigurationError(f"{path} is not a tuning arrays file (missing {sorted(missing)}); "
+                                         f"write it with "
+                                         "TuningData.save or `python -m choreo_utils.tuning export`")
             n_classes = int(z["n_classes"]) if "n_classes" in z.files else len(GENRES)
             return cls(z["x_train"], z["y_train"], z["x_val"], z["y_val"], n_classes=n_classes,
                        source=str(z["source"]) if "source" in z.files else str(path))

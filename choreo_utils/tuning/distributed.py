@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from choreo_utils.tuning.data import TuningData
+from choreo_utils.tuning.errors import ConfigurationError
 from choreo_utils.tuning.processes import child_environment, log_tail, start_tuning_process, stop_process
 from choreo_utils.tuning.project import default_directory, prepare_project, prepare_worker_project, reload_if_needed
 from choreo_utils.tuning.results import SearchResult, trial_table
@@ -28,9 +29,12 @@ from choreo_utils.tuning.settings import OBJECTIVE, SearchConfig, resolve_config
 from choreo_utils.tuning.tuners import (ENV_ORACLE_IP, ENV_ORACLE_PORT, ENV_TUNER_ID, frozen_gc, make_tuner,
                                         search_arguments)
 
-#: Worker exit codes: a configuration error is not retried by the launcher; anything else non-zero is
+#: Exit codes of ``python -m choreo_utils.tuning``: a runtime failure (any exception that is not a
+#: configuration error), a usage error (argparse, missing flags), a configuration error
+#: (:class:`~choreo_utils.tuning.errors.ConfigurationError`, an unreachable chief), a chief lost mid-search.
+#: The launcher restarts a worker after anything non-zero except a usage or configuration error
 #: (``tuners.EXIT_CRASH`` is the injected crash).
-EXIT_CONFIG, EXIT_CHIEF_LOST = 3, 4
+EXIT_RUNTIME, EXIT_USAGE, EXIT_CONFIG, EXIT_CHIEF_LOST = 1, 2, 3, 4
 
 
 class ChiefUnreachableError(ConnectionError):
@@ -43,6 +47,17 @@ class ChiefLostError(ChiefUnreachableError):
 
 class WorkerFailedError(RuntimeError):
     """A distributed worker kept dying, or the launcher gave up waiting."""
+
+
+def worker_exit_action(rc: int, restarts: int, max_restarts: int) -> str:
+    """What the launcher does when a worker exits with ``rc`` after ``restarts`` restarts: ``"done"`` (0),
+    ``"stop"`` (a usage or configuration error: a restart would fail the same way), ``"restart"`` (a runtime
+    failure, a crash, a lost chief) or ``"give_up"`` (a runtime failure with ``max_restarts`` restarts spent)."""
+    if rc == 0:
+        return "done"
+    if rc in (EXIT_USAGE, EXIT_CONFIG):
+        return "stop"
+    return "restart" if restarts < max_restarts else "give_up"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -98,7 +113,8 @@ def run_worker(data: TuningData, config: SearchConfig | str = "hyperband", *, ho
 
     config = resolve_config(config, settings)
     if "chief" in tuner_id:
-        raise ValueError(f"worker tuner_id must not contain 'chief' (got {tuner_id!r}); use tuner0, tuner1, …")
+        raise ConfigurationError(f"worker tuner_id must not contain 'chief' (got {tuner_id!r}); "
+                                 "use tuner0, tuner1, …")
     project_name = project_name or f"{config.kind}-seed{config.seed}"
     wait_for_chief(host, port, connect_timeout)
     with _environ_set({ENV_TUNER_ID: tuner_id, ENV_ORACLE_IP: host, ENV_ORACLE_PORT: str(port)}):
@@ -210,7 +226,7 @@ def launch_distributed(data: TuningData | str | os.PathLike, config: SearchConfi
     project_name = project_name or f"{config.kind}-seed{config.seed}-distributed"
     directory = Path(directory) if directory is not None else default_directory()
     if int(n_workers) < 1:
-        raise ValueError(f"n_workers must be ≥ 1, got {n_workers}")
+        raise ConfigurationError(f"n_workers must be ≥ 1, got {n_workers}")
     log_dir = directory / f"{project_name}-logs"
     if overwrite and log_dir.exists():
         shutil.rmtree(log_dir)
@@ -258,14 +274,16 @@ def launch_distributed(data: TuningData | str | os.PathLike, config: SearchConfi
                 continue
             exits[tuner_id].append(rc)
             recorded.add(proc.pid)
-            if rc == 0:
+            action = worker_exit_action(rc, restarts[tuner_id], max_restarts)
+            if action == "done":
                 finished.add(tuner_id)
                 continue
             log = log_dir / f"{tuner_id}.log"
-            if rc == EXIT_CONFIG:
-                raise WorkerFailedError(f"worker {tuner_id} refused to start (configuration error); its log "
-                                        f"{log} ends with:\n{log_tail(log, 8)}")
-            if restarts[tuner_id] >= max_restarts:
+            if action == "stop":
+                raise WorkerFailedError(f"worker {tuner_id} stopped on a configuration error (exit code {rc}), so "
+                                        f"it is not restarted; fix the settings or data. Its log {log} ends "
+                                        f"with:\n{log_tail(log, 8)}")
+            if action == "give_up":
                 raise WorkerFailedError(f"worker {tuner_id} died {restarts[tuner_id] + 1} times (last exit code "
                                         f"{rc}); its log {log} ends with:\n{log_tail(log)}\nRe-run without overwrite "
                                         "to resume: its unfinished trial is retried under the same id.")

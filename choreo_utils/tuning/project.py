@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from choreo_utils.tuning.data import TuningData
+from choreo_utils.tuning.errors import ConfigurationError
 from choreo_utils.tuning.settings import SearchConfig
 
 FINGERPRINT_FILE = "choreo_search.json"
 
 
-class SearchMismatchError(ValueError):
+class SearchMismatchError(ConfigurationError):
     """A project directory holds a search made with other settings or other data."""
 
 

@@ -193,13 +193,16 @@ def progress_table(trials: pd.DataFrame) -> pd.DataFrame:
                          "compute_seconds": done["seconds"].fillna(0).cumsum().to_numpy(float),
                          "best_so_far": score.cummax().ffill().to_numpy(float)})
 
-def summarize_progress(progress: pd.DataFrame) -> pd.DataFrame:
-    """Per (tuner, seed): trials, epochs, wall seconds, best score, epochs_to_best, seconds_to_best."""
+def summarize_progress(progress: pd.DataFrame, planned: Mapping[tuple[str, int], int] | None = None) -> pd.DataFrame:
+    """Per (tuner, seed): trials, epochs_planned (from ``planned[(tuner, seed)]``, else NaN), epochs_spent (the
+    epochs really trained, EarlyStopping included), wall seconds, best score, epochs_to_best, seconds_to_best."""
     rows = []
     for (tuner, seed), p in progress.groupby(["tuner", "seed"], sort=True):
         best = p["best_so_far"].max()
         first = p[p["best_so_far"] >= best].iloc[0] if np.isfinite(best) else p.iloc[-1]
-        rows.append({"tuner": tuner, "seed": seed, "trials": len(p), "epochs_run": p["epochs_run"].sum(),
+        rows.append({"tuner": tuner, "seed": seed, "trials": len(p),
+                     "epochs_planned": (planned or {}).get((tuner, seed), np.nan),
+                     "epochs_spent": p["epochs_run"].sum(),
                      "wall_seconds": p["wall_seconds"].max(), "best_score": best,
                      "epochs_to_best": first["cum_epochs"], "seconds_to_best": first["wall_seconds"]})
     return pd.DataFrame(rows)

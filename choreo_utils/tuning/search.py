@@ -14,6 +14,7 @@ from pathlib import Path
 
 from choreo_utils.tuning.data import TuningData
 from choreo_utils.tuning.distributed import run_worker, serve_chief
+from choreo_utils.tuning.errors import ConfigurationError
 from choreo_utils.tuning.project import default_directory, prepare_project, reload_if_needed
 from choreo_utils.tuning.results import SearchResult, trial_table
 from choreo_utils.tuning.settings import SearchConfig, resolve_config
@@ -35,8 +36,8 @@ def _role() -> str:
     if ENV_ORACLE_IP not in os.environ:
         return "local"
     if ENV_ORACLE_PORT not in os.environ or ENV_TUNER_ID not in os.environ:
-        raise RuntimeError(f"{ENV_ORACLE_IP} is set, so keras-tuner runs distributed, but {ENV_ORACLE_PORT} and "
-                           f"{ENV_TUNER_ID} must be set too (e.g. {ENV_TUNER_ID}=chief or tuner0)")
+        raise ConfigurationError(f"{ENV_ORACLE_IP} is set, so keras-tuner runs distributed, but {ENV_ORACLE_PORT} and "
+                                 f"{ENV_TUNER_ID} must be set too (e.g. {ENV_TUNER_ID}=chief or tuner0)")
     return "chief" if "chief" in os.environ[ENV_TUNER_ID] else "worker"
 
 

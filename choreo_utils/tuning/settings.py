@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any, Mapping
 
 from choreo_utils.tuning.budget import HyperbandBudget, hyperband_budget
+from choreo_utils.tuning.errors import ConfigurationError, UnknownSettingError
 from choreo_utils.tuning.space import PAPER_SPACE, SearchSpace
 
 #: The score every search maximizes: accuracy on the validation (held-out *training*) videos.
@@ -21,9 +22,12 @@ class SearchConfig:
     """Everything that defines one search (besides data and folders).
 
     ``kind``: ``"hyperband"`` or ``"random"``. Hyperband uses ``max_epochs``/``factor``/``hyperband_iterations``.
-    RandomSearch trains ``epochs`` per trial (default ``max_epochs``) for ``max_trials`` trials — by default as
-    many as fit Hyperband's epoch budget for the same ``max_epochs``/``factor`` (the matched comparison).
-    Both: EarlyStopping on ``val_loss`` with ``patience``; ``batch_size``; ``seed``.
+    RandomSearch trains up to ``epochs`` per trial (default ``max_epochs``). With ``max_trials`` it runs that
+    many trials; without (the matched comparison) it runs trials until the epochs it has *spent* reach
+    Hyperband's epoch budget for the same ``max_epochs``/``factor``/``hyperband_iterations``
+    (:attr:`epoch_budget`): a trial that stops early leaves its unused epochs to later trials, and the last trial
+    is cut to the epochs that remain, so the total spent equals the budget exactly (unless the space runs out).
+    Both: EarlyStopping on the objective (``val_accuracy``, mode max) with ``patience``; ``batch_size``; ``seed``.
 
     ``run_eagerly=True`` skips building a TensorFlow graph for each new model. That tracing costs seconds per
     trial on a CPU (about 3–6 s here for the BiLSTM) whatever the data size, so it dominates tiny searches (tests,
@@ -45,15 +49,16 @@ class SearchConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in ("hyperband", "random"):
-            raise ValueError(f"kind must be 'hyperband' or 'random', got {self.kind!r}")
+            raise ConfigurationError(f"kind must be 'hyperband' or 'random', got {self.kind!r}")
         if isinstance(self.space, Mapping):
             object.__setattr__(self, "space", SearchSpace.from_dict(self.space))
         for name in ("max_epochs", "factor", "hyperband_iterations", "batch_size", "patience"):
             if int(getattr(self, name)) < (2 if name == "factor" else 1):
-                raise ValueError(f"{name} must be ≥ {2 if name == 'factor' else 1}, got {getattr(self, name)}")
+                raise ConfigurationError(f"{name} must be ≥ {2 if name == 'factor' else 1}, "
+                                         f"got {getattr(self, name)}")
         for name in ("max_trials", "epochs"):
             if getattr(self, name) is not None and int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be ≥ 1 or None, got {getattr(self, name)}")
+                raise ConfigurationError(f"{name} must be ≥ 1 or None, got {getattr(self, name)}")
 
     @property
     def budget(self) -> HyperbandBudget:
@@ -66,8 +71,21 @@ class SearchConfig:
         return int(self.epochs or self.max_epochs)
 
     @property
+    def epoch_budget(self) -> int | None:
+        """RandomSearch without ``max_trials``: the epochs it spends (Hyperband's budget); otherwise None."""
+        return self.budget.epochs if self.kind == "random" and not self.max_trials else None
+
+    @property
+    def planned_epochs(self) -> int:
+        """Epochs this search plans to train (Hyperband's budget; random: its epoch budget or trials × epochs)."""
+        if self.kind == "hyperband":
+            return self.budget.epochs
+        return self.epoch_budget or int(self.max_trials) * self.epochs_per_trial
+
+    @property
     def trials(self) -> int:
-        """Trials this search runs at most (Hyperband: from its brackets; random: ``max_trials`` or matched)."""
+        """Trials this search plans (Hyperband: from its brackets; random: ``max_trials``, or as many as the epoch
+        budget needs when no trial stops early — early-stopped trials are refilled, so there may be more)."""
         if self.kind == "hyperband":
             return self.budget.trials
         return int(self.max_trials) if self.max_trials else self.budget.random_trials(self.epochs_per_trial)
@@ -88,24 +106,26 @@ class SearchConfig:
     def identity(self) -> dict[str, Any]:
         """The settings a resumed project must share (``max_trials`` may grow; other-kind settings ignored)."""
         d = {"kind": self.kind, "space": self.space.to_dict(), "seed": self.seed, "batch_size": self.batch_size,
-             "patience": self.patience, "objective": OBJECTIVE}
+             "patience": self.patience, "objective": OBJECTIVE, "early_stopping": f"{OBJECTIVE}:max"}
         if self.kind == "hyperband":
             d |= {"max_epochs": self.max_epochs, "factor": self.factor,
                   "hyperband_iterations": self.hyperband_iterations}
         else:
-            d |= {"epochs_per_trial": self.epochs_per_trial}
+            d |= {"epochs_per_trial": self.epochs_per_trial,   # trials refilled to spend the budget, or a count
+                  "random_budget": "spent_epochs" if self.epoch_budget else "max_trials"}
         return d
 
 
 def resolve_config(config: SearchConfig | str, overrides: Mapping[str, Any]) -> SearchConfig:
     """``config`` (a :class:`SearchConfig` or just its ``kind``) with ``overrides`` applied to its fields.
 
-    Raises ``TypeError`` naming the fields when an override is not a ``SearchConfig`` field (e.g. a typo).
+    Raises :class:`~choreo_utils.tuning.errors.UnknownSettingError` (a ``TypeError``) naming the fields
+    when an override is not a ``SearchConfig`` field (e.g. a typo).
     """
     if isinstance(config, str):
         config = SearchConfig(kind=config)
     unknown = set(overrides) - {f.name for f in dataclasses.fields(SearchConfig)}
     if unknown:
-        raise TypeError(f"unknown search setting(s) {sorted(unknown)}; SearchConfig has: "
+        raise UnknownSettingError(f"unknown search setting(s) {sorted(unknown)}; SearchConfig has: "
                         f"{', '.join(f.name for f in dataclasses.fields(SearchConfig))}")
     return dataclasses.replace(config, **overrides) if overrides else config

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from choreo_utils.config import GENRES
+from choreo_utils.tuning.errors import ConfigurationError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,24 +41,25 @@ class SearchSpace:
         for name in ("units", "dense"):
             lo, hi, step = (getattr(self, f"{name}_{k}") for k in ("min", "max", "step"))
             if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (lo, hi, step)):
-                raise ValueError(f"{name}_min/max/step must be whole numbers, got {lo}, {hi}, {step}")
+                raise ConfigurationError(f"{name}_min/max/step must be whole numbers, got {lo}, {hi}, {step}")
             if not 1 <= lo <= hi or step < 1:
-                raise ValueError(f"need 1 ≤ {name}_min ≤ {name}_max and {name}_step ≥ 1, got {lo}, {hi}, {step}")
+                raise ConfigurationError(f"need 1 ≤ {name}_min ≤ {name}_max and {name}_step ≥ 1, got {lo}, "
+                                         f"{hi}, {step}")
         if self.dense_min // 2 < 1:
-            raise ValueError(f"dense_min={self.dense_min} leaves a second dense layer of {self.dense_min // 2} "
-                             "units (it is half the first): use dense_min ≥ 2")
+            raise ConfigurationError(f"dense_min={self.dense_min} leaves a second dense layer of {self.dense_min // 2} "
+                                     "units (it is half the first): use dense_min ≥ 2")
         object.__setattr__(self, "activations", tuple(self.activations))
         object.__setattr__(self, "learning_rates", tuple(float(v) for v in self.learning_rates))
         if isinstance(self.dropout, (list, tuple)):
             object.__setattr__(self, "dropout", tuple(float(v) for v in self.dropout))
         if not self.activations or not self.learning_rates:
-            raise ValueError("activations and learning_rates need at least one value each")
+            raise ConfigurationError("activations and learning_rates need at least one value each")
         bad = [a for a in self.activations if a not in {"relu", "selu", "tanh", "elu", "gelu", "sigmoid", "swish"}]
         if bad:
-            raise ValueError(f"unknown activation(s) {bad}; use Keras names such as relu, selu, tanh")
+            raise ConfigurationError(f"unknown activation(s) {bad}; use Keras names such as relu, selu, tanh")
         drops = self.dropouts
         if not drops or not all(0.0 <= d < 1.0 for d in drops):
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigurationError(f"dropout must be in [0, 1), got {self.dropout}")
 
     @property
     def dropouts(self) -> tuple[float, ...]:
@@ -153,7 +155,7 @@ def build_hypermodel(input_shape: Sequence[int], n_classes: int = len(GENRES), s
                      run_eagerly: bool = False) -> ClassifierHyperModel:
     """The hypermodel for clips of ``input_shape = (clip_len, feature_dim)``."""
     if len(input_shape) != 2:
-        raise ValueError(f"input_shape must be (clip_len, feature_dim), got {tuple(input_shape)}")
+        raise ConfigurationError(f"input_shape must be (clip_len, feature_dim), got {tuple(input_shape)}")
     return ClassifierHyperModel((int(input_shape[0]), int(input_shape[1])), int(n_classes), space, run_eagerly)
 
 

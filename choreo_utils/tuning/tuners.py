@@ -32,6 +32,8 @@ ENV_TUNER_ID, ENV_ORACLE_IP, ENV_ORACLE_PORT = "KERASTUNER_TUNER_ID", "KERASTUNE
 #: EXIT_CRASH) after the first epoch of its trial, once — the marker file CRASH_MARKER_ENV records that it happened.
 CRASH_TUNER_ENV, CRASH_MARKER_ENV = "CHOREO_TUNING_CRASH_TUNER", "CHOREO_TUNING_CRASH_MARKER"
 EXIT_CRASH = 17
+#: The epochs a trial trains to: Hyperband's own key, reused by our RandomOracle for the epochs it grants.
+EPOCHS_KEY = "tuner/epochs"
 
 
 @functools.lru_cache(maxsize=None)
@@ -72,7 +74,33 @@ def keras_tuner_classes() -> dict[str, type]:
             self.choreo_times = dict(state.get("choreo_times", {}))
 
     class RandomOracle(TimedOracleMixin, kt.oracles.RandomSearchOracle):
-        pass
+        """Random search that, given ``epoch_budget``, hands out trials until that many epochs are spent.
+
+        Spent = ``epochs_run`` of finished trials (EarlyStopping included; a failed trial without it counts 0)
+        + the epochs granted to running ones. Each new trial is granted ``min(epochs_per_trial, budget - spent)``
+        epochs (``tuner/epochs`` in its values), so the last one is cut and the total never exceeds the budget.
+        """
+
+        def __init__(self, *args, epoch_budget=None, epochs_per_trial=1, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.choreo_epoch_budget, self.choreo_epochs_per_trial = epoch_budget, int(epochs_per_trial)
+
+        def choreo_epochs_committed(self) -> int:
+            return sum(_trial_epochs(t, self.choreo_epochs_per_trial) for t in self.trials.values())
+
+        def populate_space(self, trial_id):
+            if self.choreo_epoch_budget is None:
+                return super().populate_space(trial_id)
+            remaining = int(self.choreo_epoch_budget) - self.choreo_epochs_committed()
+            if remaining <= 0:
+                return {"status": "STOPPED", "values": None}
+            response = super().populate_space(trial_id)
+            if response.get("values") is not None:
+                response["values"][EPOCHS_KEY] = min(self.choreo_epochs_per_trial, remaining)
+            return response
+
+        def _compute_values_hash(self, values):   # duplicates are judged on hyperparameters, not granted epochs
+            return super()._compute_values_hash({k: v for k, v in values.items() if k != EPOCHS_KEY})
 
     class HyperbandOracle(TimedOracleMixin, kt.oracles.HyperbandOracle):
         pass
@@ -105,7 +133,7 @@ def keras_tuner_classes() -> dict[str, type]:
             keras.utils.set_random_seed((self._run_seed * 100_003 + int(trial.trial_id)) % 2**31)
             values = trial.hyperparameters.values
             frm = int(values.get("tuner/initial_epoch", kwargs.get("initial_epoch", 0)))
-            to = int(values.get("tuner/epochs", kwargs.get("epochs", 1)))
+            to = int(values.get(EPOCHS_KEY, kwargs.get("epochs", 1)))
             if os.environ.get(CRASH_TUNER_ENV) == self.tuner_id and os.environ.get(CRASH_MARKER_ENV):
                 kwargs["callbacks"] = [*kwargs.get("callbacks", []), _crash_once_callback(os.environ[CRASH_MARKER_ENV])]
             start = time.perf_counter()
@@ -125,13 +153,27 @@ def keras_tuner_classes() -> dict[str, type]:
                 self._on_trial_end_cb(self, trial)
 
     class RandomSearch(RecordingTunerMixin, kt.RandomSearch):
-        pass
+        def run_trial(self, trial, *args, **kwargs):
+            granted = trial.hyperparameters.values.get(EPOCHS_KEY)    # the epoch budget's grant (see RandomOracle)
+            if granted is not None:
+                kwargs["epochs"] = int(granted)
+            return super().run_trial(trial, *args, **kwargs)
 
     class Hyperband(RecordingTunerMixin, kt.Hyperband):
         pass
 
     return {"RandomOracle": RandomOracle, "HyperbandOracle": HyperbandOracle, "RandomSearch": RandomSearch,
             "Hyperband": Hyperband}
+
+
+def _trial_epochs(trial, granted_default: int) -> int:
+    """Epochs a trial counts against a random search's budget: ``epochs_run`` once reported, else (running)
+    the epochs it was granted; a trial that ended without reporting them (failed) counts 0."""
+    if trial.metrics.exists("epochs_run"):
+        return int(round(trial.metrics.get_last_value("epochs_run")))
+    if trial.status == "RUNNING":
+        return int(trial.hyperparameters.values.get(EPOCHS_KEY, granted_default))
+    return 0
 
 
 def _crash_once_callback(marker: str):
@@ -199,15 +241,19 @@ def make_tuner(config: SearchConfig, input_shape: Sequence[int], n_classes: int 
                                             hyperband_iterations=config.hyperband_iterations,
                                             seed=_oracle_seed(config.seed))
         return classes["Hyperband"](hypermodel, oracle, **common)
-    oracle = classes["RandomOracle"](objective=OBJECTIVE, max_trials=config.trials, seed=_oracle_seed(config.seed))
+    budget = config.epoch_budget     # every trial spends ≥ 1 epoch, so at most `budget` trials (failed ones: 0)
+    oracle = classes["RandomOracle"](objective=OBJECTIVE, max_trials=budget or config.trials,
+                                     seed=_oracle_seed(config.seed), epoch_budget=budget,
+                                     epochs_per_trial=config.epochs_per_trial)
     return classes["RandomSearch"](hypermodel, oracle, **common)
 
 
 def fit_callbacks(config: SearchConfig, tb_dir: Path | None) -> list:
-    """Keras callbacks of every trial: EarlyStopping on ``val_loss``, and TensorBoard logs into ``tb_dir`` (if any)."""
+    """Keras callbacks of every trial: EarlyStopping on the objective (``val_accuracy``, mode max — the score
+    the tuners rank trials by), and TensorBoard logs into ``tb_dir`` (if any)."""
     import keras  # noqa: PLC0415
 
-    cbs = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience)]
+    cbs = [keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="max", patience=config.patience)]
     if tb_dir is not None:        # keras-tuner gives each trial its own log dir and adds the HParams callback
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(tb_dir), write_graph=False, profile_batch=0))
     return cbs

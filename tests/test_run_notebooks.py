@@ -1,0 +1,49 @@
+"""scripts/run_notebooks.py: a parameter file's keys are checked against the notebooks before anything runs."""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from choreo_utils.config import project_root
+
+
+@pytest.fixture(scope="module")
+def runner():
+    spec = importlib.util.spec_from_file_location("run_notebooks", project_root() / "scripts" / "run_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture()
+def executed(runner, monkeypatch):
+    calls = []
+    monkeypatch.setattr(runner.pm, "execute_notebook", lambda src, dst, parameters, **kw: calls.append(
+        (src, parameters, kw["prepare_only"])))
+    return calls
+
+
+def test_unknown_keys_stop_the_run_before_any_notebook(runner, executed, tmp_path, capsys):
+    params = tmp_path / "p.yaml"
+    params.write_text("SEED: 1\nCLIP_LENGHT: 20\nPRED_EPOCH: 3\n")
+    assert runner.main(["--params", str(params), "--prepare-only", "--output-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "p.yaml has unknown key(s) CLIP_LENGHT, PRED_EPOCH" in err and "parameters cell" in err
+    assert executed == []                                   # nothing ran
+    assert runner.main(["--params", str(tmp_path / "none.yaml"), "--prepare-only"]) == 2
+    assert "none.yaml not found" in capsys.readouterr().err and executed == []
+
+
+def test_each_notebook_gets_only_the_keys_it_declares(runner, executed, tmp_path):
+    params = tmp_path / "p.yaml"
+    params.write_text("SEED: 3\nPRED_EPOCHS: 1\nEXTRACT_BATCH: 8\n")   # 05 declares PRED_EPOCHS, 02 EXTRACT_BATCH
+    nb = project_root() / "notebooks" / "05_convlstm_prediction.ipynb"
+    assert runner.main(["--params", str(params), "--prepare-only", "--output-dir", str(tmp_path / "out"), str(nb)]) == 0
+    assert executed == [(str(nb), {"SEED": 3, "PRED_EPOCHS": 1}, True)]
+
+
+def test_the_shipped_parameter_files_are_all_declared(runner):
+    for path in sorted((project_root() / "params").glob("*.yaml")):
+        values, declared = runner.checked_params(str(path), [])
+        assert values and declared, path
