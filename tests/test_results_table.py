@@ -33,6 +33,10 @@ def _metrics():
         "04_hyperband_tuning": {
             "claim": [{"epoch_ratio": float("nan")}, {"epoch_ratio": 0.4666}], "seeds_hyperband_within_half": 1,
             "budget": {"trials": 10, "epochs": 36}, "tuned": _run(0.621, 0.633), "untuned": _run(0.658, 0.652),
+            "per_tuner_seed": [{"tuner": "hyperband", "seed": 0, "epochs_spent": 34},
+                               {"tuner": "hyperband", "seed": 1, "epochs_spent": 30},
+                               {"tuner": "random", "seed": 0, "epochs_spent": 36},
+                               {"tuner": "random", "seed": 1, "epochs_spent": 36}],
             "counts": {"val_videos": 37}},
         "05_convlstm_prediction": {
             "one_step": {"model": {"mse": 0.00257, "psnr": 27.47}, "copy_last": {"mse": 0.0034, "psnr": 26.97},
@@ -48,7 +52,7 @@ def test_render_shows_every_headline_number():
     table = rt.render(_metrics())
     for text in ["24,576 frames", "**73.4% video**", "72.2% clip", "mean over frames 61.2%", "shuffled frames 58.9%",
                  "the BiLSTM beats both", "+12.2 points", "81.1% vs 67.7%", "+13.4 points", "80.5% of naive",
-                 "for 1 of 2 seeds", "never, 0.47", "tuned 62.1% video", "untuned 65.8%", "MSE 0.00257",
+                 "for 1 of 2 seeds", "never, 0.47", "budget 36 epochs per search, spent: hyperband 30–34, random 36", "tuned 62.1% video", "untuned 65.8%", "MSE 0.00257",
                  "**24.4% lower**", "3.2e-05", "01 9 s", "05 171 s", "**total 3.0 min**", "(2 CPU cores, default.yaml)"]:
         assert text in table, text
     assert all(line.count("|") == 4 for line in table.splitlines() if line.startswith("|"))
