@@ -48,8 +48,9 @@ def build_extractor_for(index_train: pd.DataFrame, backbone: str, image_size, we
                                   layer=layer)
     if ex.offline:
         frames = features.sample_frames(index_train, ex.image_size, n=bn_frames, seed=seed)
-        features.reestimate_batchnorm(ex, frames, fingerprint=features.dataset_fingerprint(index_train)[:12]
-                                      + f"-n{bn_frames}-s{seed}")
+        # labelled by a hash of the sampled frames themselves (no second read of every training file: the cache
+        # key already holds the frames' content and the re-estimated weights)
+        features.reestimate_batchnorm(ex, frames)
     return ex
 
 
