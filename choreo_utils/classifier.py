@@ -238,24 +238,89 @@ Split = tuple  # (X, labels, video_ids)
 
 def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                  temporal: bool = True, shuffle: bool = False, seed: int = 0, epochs: int | None = None,
-                 verbose: int = 0, progress: str | None = None) -> dict[str, Any]:
-    """Build, train and evaluate one variant on (X, labels, video_ids) splits; ``shuffle`` permutes frames.
+                 verbose: int = 0, progress: str | None = None, patience: int | None = None,
+                 model: Any = None) -> dict[str, Any]:
+    """Build (seeded), train and evaluate one variant on (X, labels, video_ids) splits; ``shuffle`` permutes frames.
 
-    ``progress`` names the epoch progress bar (default: the variant's name; ``""`` for none).
+    The model is built under ``runtime.set_seed(seed)``, so the same seed gives the same weights, Dropout masks,
+    data order and metrics. Pass ``model`` (an earlier run's, same architecture) to reuse it: it is
+    re-initialised exactly as a new one built under ``seed`` would be (``runtime.reinitialize``), without paying
+    for graph tracing again. ``patience`` adds early stopping on validation loss (best weights restored);
+    ``epochs`` is then the most it may run. ``progress`` names the epoch progress bar (``""``: none).
 
-    Returns the model, its history, training seconds, and evaluations on the train and test splits.
+    Returns the model, its history, training seconds, epochs run, and evaluations on the train and test splits.
     """
+    import keras  # noqa: PLC0415
+
+    from choreo_utils import runtime  # noqa: PLC0415
+
     p = PRESETS[params] if isinstance(params, str) else params
     prep = (lambda x, k: shuffle_frames(x, seed + k)) if shuffle else (lambda x, k: x)
     (xtr, ytr, vtr), (xte, yte, vte) = train_split, test_split
     xva, yva = (prep(val_split[0], 1), val_split[1]) if val_split is not None else (None, None)
-    model = build_classifier(xtr.shape[1], xtr.shape[2], temporal=temporal, **model_kwargs(p))
+
+    def build():
+        return build_classifier(xtr.shape[1], xtr.shape[2], temporal=temporal, **model_kwargs(p))
+
+    if model is None:
+        runtime.set_seed(seed)
+        model = build()
+    else:
+        runtime.reinitialize(model, build, seed)
     if progress is None:
         progress = ("BiLSTM" if temporal else "mean over frames") + (", shuffled frames" if shuffle else "")
+    callbacks = []
+    if patience and xva is not None and len(xva):
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(patience),
+                                                       restore_best_weights=True))
     result = train(model, prep(xtr, 0), ytr, xva, yva, epochs=epochs or p.get("epochs", 20),
-                   batch_size=p.get("batch_size", 128), seed=seed, verbose=verbose, progress=progress or None)
+                   batch_size=p.get("batch_size", 128), seed=seed, verbose=verbose, callbacks=callbacks,
+                   progress=progress or None)
     return {"model": model, "history": result.history, "seconds": result.seconds,
+            "epochs_run": len(result.epoch_seconds),
             "train": evaluate(model, prep(xtr, 0), ytr, vtr), "test": evaluate(model, prep(xte, 2), yte, vte)}
+
+
+#: Order-blind and order-aware variants of the classifier compared in notebook 03.
+VARIANTS: dict[str, dict[str, bool]] = {
+    "BiLSTM": {"temporal": True, "shuffle": False},
+    "mean over frames": {"temporal": False, "shuffle": False},
+    "BiLSTM, shuffled frames": {"temporal": True, "shuffle": True},
+}
+
+
+def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
+               seeds: Sequence[int] = (0, 1, 2, 3, 4), variants: dict[str, dict[str, bool]] | None = None,
+               epochs: int | None = None, patience: int | None = None, label: str = "") -> dict[str, Any]:
+    """Train every variant under every seed (one model per variant, re-initialised per seed) on the same splits.
+
+    Returns ``{"table": DataFrame (variant, seed, accuracies, epochs run, seconds), "video_correct":
+    {variant: (seeds, test videos) 0/1 array}, "recall": {variant: (seeds, genres) video-level recall},
+    "videos": test video ids (columns), "seeds": seeds}`` — what ``stats.paired_bootstrap`` compares.
+    """
+    from choreo_utils.progress import bar  # noqa: PLC0415
+
+    variants = VARIANTS if variants is None else variants
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seed_sweep needs at least one seed")
+    rows, correct, recall, videos = [], {}, {}, None
+    runs = [(name, seed) for name in variants for seed in seeds]
+    models: dict[str, Any] = {}
+    for name, seed in bar(runs, desc=f"seeds × variants{' — ' + label if label else ''}", unit="run"):
+        run = fit_evaluate(train_split, val_split, test_split, params, seed=seed, epochs=epochs, patience=patience,
+                           progress="", model=models.get(name), **variants[name])
+        models[name] = run["model"]
+        res = run["test"]
+        vp = res["video_probs"]
+        videos = list(vp.index) if videos is None else videos
+        correct.setdefault(name, []).append((vp.to_numpy().argmax(1) == res["video_labels"]).astype(float))
+        recall.setdefault(name, []).append(per_class_report(res)["recall"].to_numpy())
+        rows.append({"variant": name, "seed": seed, "video_accuracy": res["video_accuracy"],
+                     "clip_accuracy": res["clip_accuracy"], "train_video_accuracy": run["train"]["video_accuracy"],
+                     "epochs_run": run["epochs_run"], "seconds": run["seconds"]})
+    return {"table": pd.DataFrame(rows), "video_correct": {k: np.stack(v) for k, v in correct.items()},
+            "recall": {k: np.stack(v) for k, v in recall.items()}, "videos": videos, "seeds": seeds}
 
 
 def summary_row(run: dict[str, Any]) -> dict[str, float]:

@@ -160,8 +160,10 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
         kwargs["include_preprocessing"] = True
 
     if weights is None or str(weights).lower() == "none":
-        keras.utils.set_random_seed(init_seed)     # a random network, but always the same one
-        model = ctor(weights=None, **kwargs)
+        from choreo_utils.runtime import seed_scope  # noqa: PLC0415
+
+        with seed_scope(init_seed):     # a random network, but always the same one; the caller's RNGs untouched
+            model = ctor(weights=None, **kwargs)
         label = f"none (init seed {init_seed})"
     elif str(weights) == "imagenet":
         cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / spec["weights_file"]

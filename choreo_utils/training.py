@@ -35,7 +35,7 @@ class TrainResult:
 def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data: tuple[Any, Any] | None = None,
         seed: int = 0, verbose: int = 0, callbacks: Sequence[Any] = (),
         progress: str | None = "training") -> TrainResult:
-    """Seed Keras with ``seed``, then ``model.fit(x, y)`` (shuffled each epoch), timing every epoch.
+    """Seed everything with ``seed`` (``runtime.set_seed``), then ``model.fit(x, y)`` (shuffled each epoch), timing every epoch.
 
     ``callbacks`` run after the epoch timer. ``progress`` names the epoch progress bar (``None`` or ``""``: no
     bar; none either when ``verbose`` makes Keras print its own).
@@ -55,7 +55,9 @@ def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data:
         def on_epoch_end(self, epoch, logs=None):
             epoch_seconds.append(time.perf_counter() - self.started)
 
-    keras.utils.set_random_seed(seed)
+    from choreo_utils.runtime import set_seed  # noqa: PLC0415
+
+    set_seed(seed)   # data order and dropout masks (the weights were drawn when the model was built)
     bar = [keras_epochs(epochs, progress)] if progress and not verbose else []
     hist = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data, shuffle=True,
                      verbose=verbose, callbacks=[EpochTimer(), *callbacks, *bar])

@@ -62,7 +62,9 @@ def build_paper_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), caus
     from keras import layers  # noqa: PLC0415
 
     if seed is not None:
-        keras.utils.set_random_seed(seed)
+        from choreo_utils.runtime import set_seed  # noqa: PLC0415
+
+        set_seed(seed)
     cfg = PAPER_CONFIG
     inp = keras.Input((None, *frame_shape), name="frames")
     x = inp
@@ -144,7 +146,9 @@ def build_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), filters: i
         raise ValueError(f"frame size {h}x{w} must be divisible by downsample={downsample}; resize the frames "
                          f"(e.g. PRED_SIZE = [{h - h % downsample}, {w - w % downsample}]) or use downsample=1")
     if seed is not None:
-        keras.utils.set_random_seed(seed)
+        from choreo_utils.runtime import set_seed  # noqa: PLC0415
+
+        set_seed(seed)
     k = kernel
 
     custom = _custom_layers()

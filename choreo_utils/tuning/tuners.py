@@ -128,9 +128,9 @@ def keras_tuner_classes() -> dict[str, type]:
                 client.create_trial = create_trial
 
         def run_trial(self, trial, *args, **kwargs):
-            import keras  # noqa: PLC0415
+            from choreo_utils.runtime import set_seed  # noqa: PLC0415
 
-            keras.utils.set_random_seed((self._run_seed * 100_003 + int(trial.trial_id)) % 2**31)
+            set_seed((self._run_seed * 100_003 + int(trial.trial_id)) % 2**31)   # before the trial's model is built
             values = trial.hyperparameters.values
             frm = int(values.get("tuner/initial_epoch", kwargs.get("initial_epoch", 0)))
             to = int(values.get(EPOCHS_KEY, kwargs.get("epochs", 1)))
