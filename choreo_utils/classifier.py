@@ -23,7 +23,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "table2": {"lstm_units": 448, "dropout": 0.2, "dense1": 320, "dense2": 160, "activation": "tanh",
                "learning_rate": 1e-4, "epochs": 20, "batch_size": 128},
 }
-_MODEL_KEYS = ("lstm_units", "dropout", "dense1", "dense2", "activation", "learning_rate")
+_MODEL_KEYS = ("lstm_units", "dropout", "dense1", "dense2", "activation", "learning_rate", "bn_momentum")
 
 
 def _units(value: Any, name: str) -> int:
@@ -43,15 +43,19 @@ def model_kwargs(preset_or_params: str | dict[str, Any]) -> dict[str, Any]:
 
 def build_classifier(clip_len: int, feature_dim: int, n_classes: int = len(GENRES), lstm_units: int = 64,
                      dropout: float = 0.2, dense1: int = 32, dense2: int = 16, activation: str = "relu",
-                     learning_rate: float = 1e-3, temporal: bool = True, name: str | None = None):
-    """The paper's classifier; ``temporal=False`` swaps the BiLSTM for a mean over frames (order-blind baseline)."""
+                     learning_rate: float = 1e-3, temporal: bool = True, name: str | None = None,
+                     bn_momentum: float = 0.99):
+    """The paper's classifier; ``temporal=False`` swaps the BiLSTM for a mean over frames (order-blind baseline).
+
+    ``bn_momentum`` is the input BatchNorm's moving-average momentum (Keras default 0.99: with ~5 updates per
+    epoch its moving statistics are still mostly initial values after a 2-epoch trial)."""
     import keras  # noqa: PLC0415
     from keras import layers  # noqa: PLC0415
 
     lstm_units, dense1, dense2 = (_units(lstm_units, "lstm_units"), _units(dense1, "dense1"),
                                   _units(dense2, "dense2"))
     inputs = keras.Input((int(clip_len), int(feature_dim)), name="clip_features")
-    x = layers.BatchNormalization(name="bn")(inputs)
+    x = layers.BatchNormalization(momentum=bn_momentum, name="bn")(inputs)
     if temporal:
         x = layers.Bidirectional(layers.LSTM(lstm_units), name="bilstm")(x)
     else:
