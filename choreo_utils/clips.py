@@ -293,6 +293,35 @@ def validation_split(clips: pd.DataFrame, val_ratio: float = 0.1, seed: int = 0,
 
 
 # ----------------------------------------------------------------------------------------- reports
+def leakage_splits(split_clips: pd.DataFrame, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """The leakage experiment on the *same* test clips: ``{"grouped": table, "leaky": table}``.
+
+    From a grouped split (train/val/test), one clip of each test video is the test set of both protocols; the
+    test videos' other clips (their siblings) are set aside ("unused") in ``grouped`` and moved into training in
+    ``leaky`` — as a clip-level shuffle would — while as many training clips, drawn at random, are set aside, so
+    both protocols train on the same number of clips and validate on the same videos. Only the leak differs.
+    """
+    require_columns(split_clips, ["split", "video_id"], "clip table", "Split it first with grouped_split(clips).")
+    out = split_clips.reset_index(drop=True)
+    test = out[out["split"] == "test"]
+    if test.empty:
+        raise ValueError("the clip table has no 'test' rows: split it with grouped_split first")
+    chosen = test.groupby("video_id", sort=True).sample(1, random_state=seed).index
+    siblings = test.index.difference(chosen)
+    if len(siblings) == 0:
+        raise ValueError("every test video holds a single clip, so there is no sibling to leak: use longer videos "
+                         "(FRAMES_PER_VIDEO) or shorter clips (CLIP_LEN)")
+    train = out.index[out["split"] == "train"]
+    if len(train) <= len(siblings):
+        raise ValueError(f"{len(train)} training clips cannot make room for {len(siblings)} sibling clips")
+    grouped, leaky = out.copy(), out.copy()
+    grouped.loc[siblings, "split"] = "unused"
+    leaky.loc[siblings, "split"] = "train"
+    drop = np.random.default_rng(seed).choice(train.to_numpy(), len(siblings), replace=False)
+    leaky.loc[drop, "split"] = "unused"
+    return {"grouped": grouped, "leaky": leaky}
+
+
 def leakage_report(split_clips: pd.DataFrame, group: str = "video_id") -> dict[str, Any]:
     """How many test clips share a ``group`` (and separately a video_id / youtube_id) with a train clip.
 

@@ -144,7 +144,9 @@ BENIGN_TF_STDERR = re.compile(
     r"|computation placer already registered|oneDNN custom operations are on"
     r"|This TensorFlow binary is optimized to use available CPU instructions"
     r"|rebuild TensorFlow with the appropriate compiler flags"
-    r"|meta_optimizer\.cc.*remapper failed")
+    r"|meta_optimizer\.cc.*remapper failed"
+    # with op determinism on, tf.data runs Keras's parallel map sequentially and logs this once per dataset
+    r"|node_def_util\.cc.*use_unbounded_threadpool")
 
 
 @contextlib.contextmanager
@@ -176,11 +178,55 @@ def filtered_native_stderr(benign: re.Pattern = BENIGN_TF_STDERR) -> Iterator[No
                 sys.stderr.flush()
 
 
+_NATIVE_FILTER: dict[str, object] = {}
+
+
+def filter_native_stderr_in_kernel(benign: re.Pattern = BENIGN_TF_STDERR) -> bool:
+    """In a Jupyter kernel, pass everything native code writes to fd 2 through a line filter for good.
+
+    ipykernel forwards the process's fd 2 into the cell's output, so TensorFlow's benign C++ log lines (and those
+    of worker processes, which inherit fd 2) would land in the notebook. A daemon thread now reads fd 2 through a
+    pipe and writes every line not matching ``benign`` on to the original fd 2 — real errors still show.
+    Only where Python's ``sys.stderr`` is not fd 2 (a kernel), so a terminal's progress bars are untouched.
+    Returns whether the filter is (now) installed."""
+    import threading  # noqa: PLC0415
+
+    if _NATIVE_FILTER.get("installed"):
+        return True
+    try:
+        if sys.stderr.fileno() == 2:         # a terminal or a plain pipe: Python and native output share fd 2
+            return False
+    except (AttributeError, OSError, ValueError):   # ipykernel's OutStream has no real fileno
+        pass
+    try:
+        original = os.dup(2)
+        read_fd, write_fd = os.pipe()
+    except OSError:
+        return False
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+
+    def pump() -> None:
+        pending = b""
+        with os.fdopen(read_fd, "rb", buffering=0) as src:
+            while chunk := src.read(65536):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                keep = [line + b"\n" for line in lines
+                        if line.strip() and not benign.search(line.decode(errors="replace"))]
+                if keep:
+                    os.write(original, b"".join(keep))
+
+    threading.Thread(target=pump, name="native-stderr-filter", daemon=True).start()
+    _NATIVE_FILTER["installed"] = True
+    return True
+
+
 def device_note() -> str:
     """One line saying whether TensorFlow sees a GPU (for the notebooks' Setup section).
 
     Imports TensorFlow with its benign CUDA-probe messages filtered out (see ``filtered_native_stderr``), and
-    silences two known-benign repeated messages (see below)."""
+    silences known-benign repeated messages (see below and :func:`filter_native_stderr_in_kernel`)."""
     with filtered_native_stderr():
         import tensorflow as tf  # noqa: PLC0415
 
@@ -191,6 +237,7 @@ def device_note() -> str:
     # triggers each time it restores a promoted trial's weights into a freshly compiled model.
     tf.get_logger().setLevel("ERROR")
     warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+    filter_native_stderr_in_kernel()
     if gpus:
         return f"TensorFlow {tf.__version__}: running on {len(gpus)} GPU(s) ({gpus[0].name})."
     return (f"TensorFlow {tf.__version__}: no GPU found, running on {os.cpu_count()} CPU core(s) — "

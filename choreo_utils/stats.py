@@ -5,7 +5,7 @@ Every comparison in the notebooks runs each model over several seeds (initialisa
 resamples both (seeds and videos, with replacement, the same draw for both models) and gives the mean
 difference with a percentile interval that holds both sources of noise — the ±10 points that 79 test videos
 give on their own, and the spread between seeds. :func:`verdict` turns an interval into the sentence the
-notebooks print and the README repeats ("helps by 5.1 ± 3.0 points", "no measurable difference"): it is the
+notebooks print and the README repeats ("helps by 5.1 ± 3.0 points", "makes no measurable difference"): it is the
 only place that decides.
 """
 from __future__ import annotations
@@ -109,7 +109,7 @@ def paired_bootstrap(a, b=None, n_boot: int = 4000, confidence: float = CONFIDEN
 def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: float = 100.0,
             unit: str = " points", digits: int = 1) -> str:
     """The one rule: an interval above zero → ``"helps by X ± Y points"``, below → ``"hurts by …"``, across
-    zero → ``"no measurable difference (X, 95% CI [lo, hi])"``; always with the seeds it rests on."""
+    zero → ``"makes no measurable difference (X, 95% CI [lo, hi])"``; always with the seeds it rests on."""
     n = f"{diff.n_seeds} seed{'s' if diff.n_seeds != 1 else ''}"
     if diff.n_units:
         n += f" × {diff.n_units} test units"
@@ -117,7 +117,7 @@ def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: 
         return f"{better} by {diff.mean * scale:.{digits}f} ± {diff.half_width * scale:.{digits}f}{unit} ({n})"
     if diff.high < 0:
         return f"{worse} by {-diff.mean * scale:.{digits}f} ± {diff.half_width * scale:.{digits}f}{unit} ({n})"
-    return (f"no measurable difference ({diff.mean * scale:+.{digits}f}{unit}, {diff.confidence:.0%} CI "
+    return (f"makes no measurable difference ({diff.mean * scale:+.{digits}f}{unit}, {diff.confidence:.0%} CI "
             f"[{diff.low * scale:+.{digits}f}, {diff.high * scale:+.{digits}f}], {n})")
 
 

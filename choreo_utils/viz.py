@@ -308,3 +308,32 @@ def prediction_grid(true: np.ndarray, pred: np.ndarray, names: Sequence[str] | N
                     ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
     fig.tight_layout(h_pad=0.2, w_pad=0.1)
     return fig
+
+
+def plot_seed_points(table: pd.DataFrame, panels: str, groups: str, value: str, title: str, ylabel: str,
+                     intervals: dict | None = None) -> plt.Figure:
+    """One point per seed for each group, side by side in one panel per value of ``panels``; a bar marks the
+    mean and, where ``intervals[(panel, group)]`` is given (``stats.Interval``), its 95% interval."""
+    panel_names = list(dict.fromkeys(table[panels]))
+    group_names = list(dict.fromkeys(table[groups]))
+    fig, axes = plt.subplots(1, len(panel_names), figsize=(3.6 * len(panel_names) + 0.6, 3.6), sharey=True,
+                             squeeze=False)
+    rng = np.random.default_rng(0)                     # horizontal jitter only, so the points do not overlap
+    for ax, panel in zip(axes[0], panel_names):
+        for i, group in enumerate(group_names):
+            vals = table.loc[(table[panels] == panel) & (table[groups] == group), value].to_numpy(float)
+            if not len(vals):
+                continue
+            ax.scatter(i + rng.uniform(-0.12, 0.12, len(vals)), vals, s=18, alpha=0.7, color=f"C{i}")
+            iv = (intervals or {}).get((panel, group))
+            mean = iv.mean if iv is not None else vals.mean()
+            ax.hlines(mean, i - 0.3, i + 0.3, color="k", lw=2)
+            if iv is not None:
+                ax.vlines(i + 0.33, iv.low, iv.high, color="k", lw=1.2)
+        ax.set_xticks(range(len(group_names)), [g.replace(", ", ",\n") for g in group_names], fontsize=8)
+        ax.set_title(panel, fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

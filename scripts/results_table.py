@@ -69,29 +69,28 @@ def render(m: dict[str, dict]) -> str:
     feats = f"{d2['extractor']}; {d2['extract_fps']:.0f} frames/s on this machine" if d2 else _missing(NOTEBOOKS[1])
     rows.append(("Features", feats, "InceptionV3, ImageNet weights, 2048-d"))
     if d3:
-        c, g = d3["counts"], d3["grouped"]
-        rows.append(("Split", f"grouped by YouTube id: test {c['test_videos']} videos / {c['test_clips']} clips, "
-                              f"seed {d3['seed']}", "clip-level shuffle 10:1 (leaky)"))
+        c, g, seeds = d3["counts"], d3["grouped"], d3["seeds"]
+        rows.append(("Split", f"grouped by YouTube id: test {c['test_videos']} videos / {c['test_clips']} clips; every "
+                              f"comparison over {len(seeds)} seeds, paired on those videos, 95% intervals",
+                     "clip-level shuffle 10:1 (leaky), one run"))
+        acc = d3["accuracy"]["CNN features / BiLSTM"]
+        sp = d3["splits"]["across"]
         rows.append(("BiLSTM, Table I — test accuracy",
-                     f"**{_pct(g['test_video_accuracy'])} video**, {_pct(g['test_clip_accuracy'])} clip "
-                     f"(loss {g['test_clip_loss']:.2f}); train {_pct(g['train_clip_accuracy'])}",
+                     f"**{_pct(acc['mean'])} video** (95% CI {_pct(acc['low'])}–{_pct(acc['high'])}, "
+                     f"{acc['n_seeds']} seeds); seed {d3['seed']}: {_pct(g['test_clip_accuracy'])} clip "
+                     f"(loss {g['test_clip_loss']:.2f}), train {_pct(g['train_clip_accuracy'])}; over "
+                     f"{sp['n_seeds']} grouped splits {_pct(sp['mean'])} (CI {_pct(sp['low'])}–{_pct(sp['high'])})",
                      "90.8% clip (loss 0.48); train 97%"))
-        b = d3["baselines"]
-        gap = d3["bilstm_minus_best_baseline_video_accuracy"]
-        verdict = ("the BiLSTM beats both" if gap > 0.02 else
-                   "**temporal order does not measurably help** with these features")
-        rows.append(("Order-blind baselines — test video accuracy",
-                     f"mean over frames {_pct(b['mean_over_frames']['test_video_accuracy'])}, shuffled frames "
-                     f"{_pct(b['shuffled_frames']['test_video_accuracy'])}: {verdict} "
-                     f"(BiLSTM {100 * gap:+.1f} points over the best)", "not measured"))
+        for key, o in d3["order"].items():
+            feat, scope = key.split(" / ")
+            rows.append((f"Does order help? BiLSTM vs best order-blind — {feat}, {scope}",
+                         f"{_pct(o['bilstm'])} vs {_pct(o['order_blind_accuracy'])} ({o['best_order_blind']}): "
+                         f"**{o['verdict']}**", "not measured"))
         leak = d3["leakage"]
-        naive = next(v for k, v in leak.items() if k.startswith("naive"))
-        grouped = next(v for k, v in leak.items() if k.startswith("grouped"))
-        rows.append(("Leakage: same model, naive vs grouped split (non-overlapping clips)",
-                     f"{_pct(naive['test clip accuracy'])} vs {_pct(grouped['test clip accuracy'])} test clip accuracy "
-                     f"({100 * d3['leakage_gap_clip_accuracy']:+.1f} points from leakage; "
-                     f"{_pct(naive['test clips with a sibling in train'])} of naive test clips have a sibling in train)",
-                     "—"))
+        fractions = {k: v["test clips with a sibling in train"] for k, v in leak["table"].items()}
+        rows.append(("Leakage: same test clips, same training size, siblings in train or not",
+                     f"{leak['verdict']} ({_pct(fractions.get('leaky', float('nan')))} vs "
+                     f"{_pct(fractions.get('grouped', float('nan')))} of test clips with a sibling in train)", "—"))
     else:
         rows.append(("BiLSTM, Table I — test accuracy", _missing(NOTEBOOKS[2]), "90.8% clip (loss 0.48); train 97%"))
     if d4:

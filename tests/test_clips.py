@@ -319,3 +319,23 @@ def test_split_summary() -> None:
     assert summary.loc["all", "youtube_ids_test"] == 2
     assert summary.loc["all", ["clips_train", "clips_test"]].sum() == len(clips)
     assert "clips_val" not in summary.columns
+
+
+def test_leakage_splits_share_test_clips_and_training_size():
+    rows = []
+    for g, genre in enumerate(["tap", "waltz"]):
+        for v in range(6):
+            for k in range(3):
+                rows.append({"clip_id": f"{genre}{v}@{k}", "genre": genre, "label": g, "video_id": f"{genre}{v}_001",
+                             "youtube_id": f"{genre}{v}", "split": "test" if v == 0 else "val" if v == 1 else "train"})
+    table = pd.DataFrame(rows)
+    out = C.leakage_splits(table, seed=0)
+    g, leak = out["grouped"], out["leaky"]
+    assert g.loc[g["split"] == "test", "clip_id"].tolist() == leak.loc[leak["split"] == "test", "clip_id"].tolist()
+    assert (g["split"] == "test").sum() == 2                                  # one clip per test video
+    assert (g["split"] == "train").sum() == (leak["split"] == "train").sum()  # same amount of training
+    assert g.loc[g["split"] == "val"].equals(leak.loc[leak["split"] == "val"])
+    assert C.leakage_report(g)["fraction"] == 0.0 and C.leakage_report(leak)["fraction"] == 1.0
+    single = table.drop_duplicates("video_id")
+    with pytest.raises(ValueError, match="no sibling to leak"):
+        C.leakage_splits(single)

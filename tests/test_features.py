@@ -315,3 +315,18 @@ def test_corrupt_cache_files_name_the_file_and_what_to_do(tiny_index, tmp_path, 
         features.extract_features(index, ex, cache_root=tmp_path, batch_size=4, progress=False)
     msg = str(err.value)
     assert str(folder / name) in msg and "is corrupt" in msg and f"delete the folder {folder} and run again" in msg
+
+
+def test_random_init_backbone_leaves_the_callers_random_state_alone():
+    import random
+
+    from choreo_utils import runtime
+
+    runtime.set_seed(11)
+    expected = (random.random(), np.random.rand())
+    runtime.set_seed(11)
+    features.build_extractor("mobilenet_v3_small", (32, 48), weights=None, init_seed=0)
+    assert (random.random(), np.random.rand()) == expected     # not reseeded behind the caller's back
+    a = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None, init_seed=0)
+    b = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None, init_seed=0)
+    assert all(np.array_equal(x, y) for x, y in zip(a.model.get_weights(), b.model.get_weights()))

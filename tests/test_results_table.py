@@ -16,6 +16,10 @@ def _run(test_video, test_clip=0.5):
             "train_clip_accuracy": 0.9}
 
 
+def _iv(mean, low, high, n=5):
+    return {"mean": mean, "low": low, "high": high, "n_seeds": n, "n_units": 79, "confidence": 0.95}
+
+
 def _metrics():
     """A full set of metrics files with the keys the notebooks write (values made up, distinct on purpose)."""
     return {
@@ -23,13 +27,19 @@ def _metrics():
                             "frames": 24576},
         "02_feature_extraction": {"extractor": "inception_v3[mixed2] @ 75×112", "extract_fps": 187.9},
         "03_classifier_training": {
-            "seed": 0, "counts": {"test_videos": 79, "test_clips": 158},
+            "seed": 0, "seeds": [0, 1, 2, 3, 4], "counts": {"test_videos": 79, "test_clips": 158},
             "grouped": _run(0.734, 0.722),
-            "baselines": {"mean_over_frames": _run(0.612), "shuffled_frames": _run(0.589)},
-            "bilstm_minus_best_baseline_video_accuracy": 0.122,
-            "leakage": {"naive clip shuffle (paper)": {"test clip accuracy": 0.811, "test clips with a sibling in train": 0.805},
-                        "grouped by YouTube id (ours)": {"test clip accuracy": 0.677, "test clips with a sibling in train": 0.0}},
-            "leakage_gap_clip_accuracy": 0.134},
+            "accuracy": {"CNN features / BiLSTM": _iv(0.712, 0.65, 0.77)},
+            "splits": {"across": _iv(0.701, 0.62, 0.78, n=3)},
+            "order": {"CNN features / all genres": {"bilstm": 0.712, "order_blind_accuracy": 0.731,
+                                                   "best_order_blind": "mean over frames",
+                                                   "verdict": "no measurable difference (-1.9 points)"},
+                      "oracle pose / order-only pairs": {"bilstm": 1.0, "order_blind_accuracy": 0.612,
+                                                         "best_order_blind": "mean over frames",
+                                                         "verdict": "helps by 38.8 ± 9.0 points"}},
+            "leakage": {"verdict": "inflates test accuracy by 6.1 ± 4.0 points",
+                        "table": {"grouped": {"test clips with a sibling in train": 0.0},
+                                  "leaky": {"test clips with a sibling in train": 1.0}}}},
         "04_hyperband_tuning": {
             "claim": [{"epoch_ratio": float("nan")}, {"epoch_ratio": 0.4666}], "seeds_hyperband_within_half": 1,
             "budget": {"trials": 10, "epochs": 36}, "tuned": _run(0.621, 0.633), "untuned": _run(0.658, 0.652),
@@ -50,18 +60,23 @@ def _metrics():
 
 def test_render_shows_every_headline_number():
     table = rt.render(_metrics())
-    for text in ["24,576 frames", "**73.4% video**", "72.2% clip", "mean over frames 61.2%", "shuffled frames 58.9%",
-                 "the BiLSTM beats both", "+12.2 points", "81.1% vs 67.7%", "+13.4 points", "80.5% of naive",
+    for text in ["24,576 frames", "**71.2% video** (95% CI 65.0%–77.0%, 5 seeds)", "72.2% clip", "over 3 grouped splits 70.1%",
+                 "CNN features, all genres", "71.2% vs 73.1% (mean over frames): **no measurable difference (-1.9 points)**",
+                 "oracle pose, order-only pairs", "**helps by 38.8 ± 9.0 points**",
+                 "inflates test accuracy by 6.1 ± 4.0 points (100.0% vs 0.0% of test clips",
                  "for 1 of 2 seeds", "never, 0.47", "budget 36 epochs per search, spent: hyperband 30–34, random 36", "tuned 62.1% video", "untuned 65.8%", "MSE 0.00257",
                  "**24.4% lower**", "3.2e-05", "01 9 s", "05 171 s", "**total 3.0 min**", "(2 CPU cores, default.yaml)"]:
         assert text in table, text
     assert all(line.count("|") == 4 for line in table.splitlines() if line.startswith("|"))
 
 
-def test_order_verdict_follows_the_measured_gap():
+def test_verdicts_are_the_notebooks_own_words():
+    from choreo_utils import stats
+
     m = _metrics()
-    m["03_classifier_training"]["bilstm_minus_best_baseline_video_accuracy"] = 0.01
-    assert "temporal order does not measurably help" in rt.render(m)
+    iv = stats.Interval(0.05, 0.02, 0.08, n_seeds=5, n_units=79)
+    m["03_classifier_training"]["order"]["CNN features / all genres"]["verdict"] = stats.verdict(iv)
+    assert stats.verdict(iv) in rt.render(m)
 
 
 def test_missing_notebook_metrics_say_which_notebook_to_run():
@@ -90,7 +105,7 @@ def test_main_writes_then_check_passes(tmp_path, capsys):
     args = ["--metrics", str(metrics), "--readme", str(readme)]
     assert rt.main([*args, "--check"]) == 1
     assert rt.main(args) == 0
-    assert "**73.4% video**" in readme.read_text() and "stale" not in readme.read_text()
+    assert "**71.2% video**" in readme.read_text() and "stale" not in readme.read_text()
     assert "old times" not in readme.read_text() and "| 2.9 min | ≈ 2.9 min |" in readme.read_text()
     assert rt.main([*args, "--check"]) == 0
     assert rt.main(["--metrics", str(tmp_path / "none"), "--readme", str(readme)]) == 1

@@ -44,3 +44,29 @@ def test_metrics_record_the_versions_that_made_them(project_tmp):
     assert saved["accuracy"] == 0.5 and saved["versions"] == runtime.versions()
     assert {"python", "tensorflow", "keras", "numpy"} <= set(saved["versions"])
     assert all(len(line) <= 100 for line in runtime.versions_line().splitlines())
+
+
+def test_kernel_stderr_filter_drops_benign_native_lines_and_keeps_errors():
+    import subprocess
+    import sys
+
+    code = (
+        "import io, os, sys, time\n"
+        "from choreo_utils import runtime\n"
+        "sys.stderr = io.StringIO()          # as in a kernel: Python's stderr is not fd 2\n"
+        "assert runtime.filter_native_stderr_in_kernel()\n"
+        "os.write(2, b'E0000 node_def_util.cc:682] NodeDef mentions attribute use_unbounded_threadpool x\\n')\n"
+        "os.write(2, b'E0000 real trouble: out of memory\\n')\n"
+        "time.sleep(0.3)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "real trouble: out of memory" in done.stderr and "use_unbounded_threadpool" not in done.stderr
+
+
+def test_kernel_stderr_filter_leaves_a_terminal_alone():
+    import subprocess
+    import sys
+
+    code = "from choreo_utils import runtime\nprint(runtime.filter_native_stderr_in_kernel())\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr        # sys.stderr is fd 2 here: nothing installed

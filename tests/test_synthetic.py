@@ -191,7 +191,7 @@ def test_crash_at_any_commit_step_leaves_old_or_complete_new_set(tmp_path, monke
         monkeypatch.setattr(synthetic.dataset, "render_video", lambda *a, **k: pytest.fail("re-rendered"))
     synthetic.generate_dataset(root, **kwargs, overwrite=True)      # the same call again
     assert _all_files(root) == clean                                # the complete new set, byte for byte
-    assert sorted(p.name for p in root.iterdir()) == ["rgb", "synthetic.json"]   # no leftovers
+    assert sorted(p.name for p in root.iterdir()) == ["joints.npz", "rgb", "synthetic.json"]   # no leftovers
 
 
 def test_truncated_manifest_names_the_file_and_what_to_do(tmp_path):
@@ -207,3 +207,27 @@ def test_truncated_manifest_names_the_file_and_what_to_do(tmp_path):
         assert str(root / "rgb") in msg and "overwrite=True" in msg
     synthetic.generate_dataset(root, **kwargs, overwrite=True)      # the way out it names works
     assert json.loads((root / "synthetic.json").read_text())["frames"] == 16 * 2
+
+
+def test_oracle_pose_is_the_drawn_joints_stored_with_the_set(tiny_dataset):
+    from choreo_utils import letsdance, pipeline
+
+    item = synthetic.plan_dataset(2, seed=3)[7]
+    frames, joints = synthetic.render_video(item["spec"], 12, (48, 72), return_joints=True)
+    assert np.array_equal(joints, synthetic.pose_sequence(item["spec"], 12, (48, 72)))
+    poses = synthetic.pose_features(tiny_dataset)
+    assert (tiny_dataset / synthetic.JOINTS).is_file()
+    assert poses[item["video_id"]].shape == (12, 48)
+    body = item["spec"].scale * 48
+    rel = (joints[:, 0] - joints[:, 0, :1]).reshape(12, -1) / body      # lead's joints relative to its hip
+    assert np.allclose(poses[item["video_id"]][:, :22], rel, atol=1e-5)
+    index = letsdance.index_frames(tiny_dataset)
+    fs = pipeline.oracle_pose(index)
+    row = int(np.flatnonzero((index["video_id"] == item["video_id"]).to_numpy())[3])
+    assert np.array_equal(fs.features[row], poses[item["video_id"]][index["frame"].iloc[row] - 1])
+    assert "oracle pose" in fs.label
+
+
+def test_oracle_pose_refuses_data_without_joints(tmp_path):
+    with pytest.raises(FileNotFoundError, match="oracle pose exists only for a synthetic set"):
+        synthetic.pose_features(tmp_path)

@@ -30,12 +30,14 @@ from choreo_utils.config import GENRES, genre_index
 from choreo_utils.io_utils import CorruptFileError, read_json, write_json
 from choreo_utils.synthetic.genres import FAMILY_NAMES, GENRE_STYLE
 from choreo_utils.synthetic.motion import PROGRAMS
-from choreo_utils.synthetic.render import VideoSpec, render_video
+from choreo_utils.synthetic.render import VideoSpec, pose_sequence, render_video
 
 #: Bumped whenever the rendering changes, so cached data and features are regenerated.
 GENERATOR_VERSION = 2
 #: The manifest written next to ``rgb/``: the generator, its version and the arguments (see generate_dataset).
 MANIFEST = "synthetic.json"
+#: Every frame's joint coordinates, next to the manifest (see :func:`pose_features`).
+JOINTS = "joints.npz"
 _PENDING = ".synthetic.json.pending"       # a commit under way: {"staged": folder name, "pid", "manifest"}
 _PARTIAL = ".rgb.partial-"                 # + "<pid>-<random>": frames being rendered
 _OLD = ".rgb.old-"                         # + "<pid>": the previous rgb/ while the new one is renamed in
@@ -216,6 +218,7 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
                 raise
             old = {}
         if all(old.get(k) == v for k, v in manifest.items()):
+            pose_features(root)      # made by an older version of this code, or lost: written now
             return root
         same_args = all(old.get(k) == v for k, v in manifest.items() if k != "version")
         if same_args and old.get("generator") == manifest["generator"]:
@@ -257,6 +260,7 @@ def generate_dataset(root: str | os.PathLike, videos_per_genre: int = 24, frames
     finally:
         if not committing and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    pose_features(root)      # the joints of every frame, stored with the set (the positive control's features)
     return root
 
 
@@ -271,3 +275,63 @@ def video_specs(root: str | os.PathLike) -> "pd.DataFrame":  # noqa: F821
     plan = plan_dataset(m["videos_per_genre"], m["seed"], m["motion_cue"], m["appearance_cue"])
     return pd.DataFrame([{**{k: v for k, v in item.items() if k != "spec"},
                           **dataclasses.asdict(item["spec"])} for item in plan]).set_index("video_id")
+
+
+def _pose_frame_features(joints: np.ndarray, body_height: float) -> np.ndarray:
+    """(T, 2, J, 2) pixel joints → (T, 4J + 4) features in body heights.
+
+    Each figure's joints relative to its own hip (its pose), the lead's hip relative to its mean position over the
+    video (travel and bounce), and the follower's hip relative to the lead's (the couple's hold)."""
+    hips = joints[:, :, :1, :]                                      # joint 0 is the hip
+    pose = (joints - hips).reshape(len(joints), -1)
+    lead_hip = joints[:, 0, 0, :] - joints[:, 0, 0, :].mean(axis=0)
+    follow_rel = joints[:, 1, 0, :] - joints[:, 0, 0, :]
+    return (np.concatenate([pose, lead_hip, follow_rel], axis=1) / body_height).astype(np.float32)
+
+
+def pose_features(root: str | os.PathLike, progress: bool = False) -> dict[str, np.ndarray]:
+    """The "oracle pose" of every video of a generated set: ``{video_id: (frames, 48) float32}`` in body heights.
+
+    The generator knows every joint of every frame; these features are what a model that *sees* the motion
+    perfectly would get (the positive control of notebook 03). They are stored with the set in ``root/joints.npz``
+    (written atomically, together with the manifest it belongs to) and recomputed, without drawing, when that file
+    is missing or belongs to other settings."""
+    from choreo_utils.io_utils import atomic_path  # noqa: PLC0415
+    from choreo_utils.progress import bar as progress_bar  # noqa: PLC0415
+
+    root = Path(root)
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"no {MANIFEST} under {root}: oracle pose exists only for a synthetic set "
+                                "(generate it with synthetic.generate_dataset); real videos have no joint labels")
+    m = _read_manifest(manifest_path)
+    key = f"{m['generator']} v{m['version']} " + " ".join(f"{k}={m.get(k)}" for k in sorted(m) if k not in (
+        "generator", "version", "videos", "frames"))
+    path = root / JOINTS
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                if str(saved["_key"]) == key:
+                    return {k: saved[k] for k in saved.files if k != "_key"}
+        except (OSError, ValueError, KeyError, EOFError):
+            pass                                             # damaged or older: recompute below
+    size, fps, n = tuple(m["size"]), float(m["fps"]), int(m["frames_per_video"])
+    plan = plan_dataset(m["videos_per_genre"], m["seed"], m["motion_cue"], m["appearance_cue"])
+    out = {item["video_id"]: _pose_frame_features(pose_sequence(item["spec"], n, size, fps),
+                                                  item["spec"].scale * size[0])
+           for item in progress_bar(plan, desc="oracle pose", unit="video", disable=not progress)}
+    with atomic_path(path) as tmp:
+        _write_npz(tmp, {"_key": np.array(key), **out})
+    return out
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez`` with fixed zip timestamps: the same arrays give the same bytes (the set's promise)."""
+    import io  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, arr, allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())

@@ -93,9 +93,39 @@ def _draw_figure(img: np.ndarray, joints: dict[str, np.ndarray], colour: np.ndar
                tuple(int(c) for c in colour * 0.95), -1, cv2.LINE_AA, shift=2)
 
 
+def _posed_frames(spec: VideoSpec, n_frames: int, size: tuple[int, int], fps: float, rng: np.random.Generator):
+    """Yield ``(i, t, figures)`` per frame, ``figures`` = ``[(pose, role, joints, fig_h)]`` far figures first.
+
+    The one place that places dancers: :func:`render_video` draws them, :func:`pose_sequence` only keeps their
+    joints, so both see the same motion (camera shake included: it is the first draw from ``rng``)."""
+    h, w = size
+    program, _ = PROGRAMS[spec.motion]
+    shake = np.cumsum(rng.normal(0, spec.shake, (n_frames, 2)), axis=0) * 0.35
+    shake -= shake.mean(axis=0)
+    height = spec.scale * h
+    for i in range(n_frames):
+        t = i / fps
+        figures = sorted(program(t, spec.tempo, spec.phase), key=lambda fr: fr[0].get("depth", 0.0))
+        placed = []
+        for pose, role in figures:
+            fig_h = height * pose.get("scale", 1.0)
+            cx = spec.centre_x * w + pose["dx"] * height + shake[i, 0]
+            cy = spec.base_y * h + pose["dy"] * height + shake[i, 1]
+            placed.append((pose, role, _joints(pose, cx, cy, fig_h), fig_h))
+        yield i, t, placed
+
+
+def _stack_by_role(placed: list) -> np.ndarray:
+    """(2 figures, J, 2) joints, lead first; a single dancer fills both slots."""
+    by_role = {role: np.stack(list(joints.values())) for _, role, joints, _ in placed}
+    lead = by_role.get("lead", next(iter(by_role.values())))
+    return np.stack([lead, by_role.get("follow", lead)])
+
+
 def render_video(spec: VideoSpec, n_frames: int, size: tuple[int, int] = (96, 144), fps: float = 25.0,
                  return_joints: bool = False):
-    """Render one video as uint8 RGB frames (T, H, W, 3); optionally also the joints (T, figures, J, 2)."""
+    """Render one video as uint8 RGB frames (T, H, W, 3); optionally also the joints (T, figures, J, 2),
+    in pixels, lead dancer first (a single dancer fills both slots)."""
     h, w = size
     rng = np.random.default_rng(spec.seed)
     fam = FAMILIES[spec.family]
@@ -111,31 +141,25 @@ def render_video(spec: VideoSpec, n_frames: int, size: tuple[int, int] = (96, 14
     stage[floor_top:] = floor
     stage = np.clip(stage, 0, 255).astype(np.float32)
 
-    program, _ = PROGRAMS[spec.motion]
-    shake = np.cumsum(rng.normal(0, spec.shake, (n_frames, 2)), axis=0) * 0.35
-    shake -= shake.mean(axis=0)
     frames = np.empty((n_frames, h, w, 3), np.uint8)
     all_joints = []
-    height = spec.scale * h
-    for i in range(n_frames):
-        t = i / fps
+    for i, t, placed in _posed_frames(spec, n_frames, size, fps, rng):
         canvas = stage.copy()
-        figures = program(t, spec.tempo, spec.phase)
-        figures = sorted(figures, key=lambda fr: fr[0].get("depth", 0.0))  # far figures first
-        joints_i = []
-        for pose, role in figures:
-            fig_h = height * pose.get("scale", 1.0)
-            cx = spec.centre_x * w + pose["dx"] * height + shake[i, 0]
-            cy = spec.base_y * h + pose["dy"] * height + shake[i, 1]
-            joints = _joints(pose, cx, cy, fig_h)
+        for pose, role, joints, fig_h in placed:
             _draw_figure(canvas, joints, costumes[role], fig_h, pose["turn"])
-            joints_i.append(np.stack(list(joints.values())))
         light = spec.light * (1 + spec.flicker * math.sin(2 * math.pi * 0.5 * t + spec.phase))
         canvas = canvas * light + rng.normal(0, spec.noise, canvas.shape)
         frames[i] = np.clip(canvas, 0, 255).astype(np.uint8)
         if return_joints:
-            joints_i = joints_i + [joints_i[0]] * (2 - len(joints_i))   # pad single dancers to 2 figures
-            all_joints.append(np.stack(joints_i))
+            all_joints.append(_stack_by_role(placed))
     if return_joints:
         return frames, np.stack(all_joints).astype(np.float32)
     return frames
+
+
+def pose_sequence(spec: VideoSpec, n_frames: int, size: tuple[int, int] = (96, 144),
+                  fps: float = 25.0) -> np.ndarray:
+    """The joints :func:`render_video` would draw, without drawing: (T, 2 figures, J, 2) pixels, lead first."""
+    rng = np.random.default_rng(spec.seed)
+    return np.stack([_stack_by_role(placed) for _, _, placed in _posed_frames(spec, n_frames, size, fps, rng)]
+                    ).astype(np.float32)

@@ -1,0 +1,56 @@
+"""Intervals and the one verdict rule behind every comparison."""
+import numpy as np
+import pytest
+
+from choreo_utils import stats
+
+
+def test_mean_interval_matches_the_t_interval():
+    from scipy import stats as sst
+
+    x = np.array([0.70, 0.74, 0.68, 0.77, 0.72])
+    iv = stats.mean_interval(x)
+    lo, hi = sst.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=sst.sem(x))
+    assert iv.mean == pytest.approx(x.mean()) and iv.low == pytest.approx(lo) and iv.high == pytest.approx(hi)
+    assert iv.n_seeds == 5 and iv.n_units == 0
+    one = stats.mean_interval([0.5])
+    assert one.low == one.high == 0.5
+
+
+def test_paired_difference_removes_what_the_seeds_share():
+    a = np.array([0.70, 0.80, 0.60, 0.75, 0.65])
+    b = a - 0.05 + np.array([0.01, -0.01, 0.0, 0.01, -0.01])   # always ~5 points lower, whatever the seed
+    paired = stats.paired_difference(a, b)
+    assert paired.low > 0.03 and paired.high < 0.07
+    unpaired_width = stats.mean_interval(a).half_width + stats.mean_interval(b).half_width
+    assert paired.half_width < unpaired_width / 5
+    with pytest.raises(ValueError, match="same seeds"):
+        stats.paired_difference(a, b[:3])
+
+
+def test_paired_bootstrap_covers_both_seed_and_unit_noise():
+    rng = np.random.default_rng(0)
+    p_unit = rng.uniform(0.3, 0.9, 80)                          # video difficulty
+    a = (rng.random((5, 80)) < p_unit + 0.15).astype(float)
+    b = (rng.random((5, 80)) < p_unit).astype(float)
+    iv = stats.paired_bootstrap(a, b)
+    assert iv.n_seeds == 5 and iv.n_units == 80
+    assert iv.low < iv.mean < iv.high and iv.low > 0             # a real 15-point gain is found
+    same = stats.paired_bootstrap(b, (rng.random((5, 80)) < p_unit).astype(float))
+    assert same.low < 0 < same.high                               # two draws of one model: no difference
+    assert stats.paired_bootstrap(a, b) == iv                     # repeatable
+    with pytest.raises(ValueError, match="same seeds and units"):
+        stats.paired_bootstrap(a, b[:, :10])
+    with pytest.raises(ValueError, match="NaN"):
+        stats.paired_bootstrap(np.full((2, 3), np.nan))
+
+
+@pytest.mark.parametrize("low, high, expected", [(0.02, 0.08, "helps by 5.0 ± 3.0 points"),
+                                                  (-0.08, -0.02, "hurts by 5.0 ± 3.0 points"),
+                                                  (-0.01, 0.11, "makes no measurable difference (+5.0 points")])
+def test_verdict_comes_from_the_interval_alone(low, high, expected):
+    iv = stats.Interval((low + high) / 2, low, high, n_seeds=5, n_units=79)
+    text = stats.verdict(iv)
+    assert text.startswith(expected) and "5 seeds × 79 test units" in text
+    assert stats.sign(iv) == (1 if low > 0 else -1 if high < 0 else 0)
+    assert "95% CI" in iv.format()
