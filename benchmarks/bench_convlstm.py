@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""Paper ConvLSTM vs our default on the same data and epochs: training seconds per epoch, held-out one-step MSE.
+"""Paper ConvLSTM vs our default (and our default without memory) on the same data and epochs: training seconds
+per epoch, held-out one-step MSE.
 
 Both models see the same training sequences (grayscale, 60×90 by default, shifted targets), for the same
 number of epochs and batch size; both are scored on the same held-out videos (grouped by YouTube id) against
-the copy-last-frame baseline. The first epoch includes graph tracing, so seconds per epoch are the mean over
+the copy-last-frame baseline (and linear extrapolation). The first epoch includes graph tracing, so seconds per epoch are the mean over
 the later epochs (over all of them when there is only one). The last line prints both ratios:
 
     speed ratio (paper s/epoch ÷ default s/epoch) = …; MSE ratio (default ÷ paper) = …
@@ -57,14 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     x, y = prediction.shift_frames(train)
     xt, yt = prediction.shift_frames(test)
     baseline = prediction.summarize(prediction.copy_last(xt), yt)["mse"]
+    linear = prediction.summarize(prediction.linear_extrapolation(xt), yt)["mse"]
     print(f"data: {len(train)} training sequences, {len(test)} held-out sequences from "
           f"{test_rows['video_id'].nunique()} held-out videos; {args.seq_len} frames of "
           f"{args.size[0]}x{args.size[1]}; {args.epochs} epochs, batch {args.batch_size}; "
-          f"copy-last one-step MSE {baseline:.6f}", flush=True)
+          f"copy-last one-step MSE {baseline:.6f}, linear extrapolation {linear:.6f}", flush=True)
 
     frame_shape = (*args.size, 1)
     builders = {"paper": lambda: prediction.build_paper_model(frame_shape, seed=args.seed),
-                "default": lambda: prediction.build_model(frame_shape, seed=args.seed)}
+                "default": lambda: prediction.build_model(frame_shape, seed=args.seed),
+                # the ablation of notebook 05: the same model with the ConvLSTM's state reset before every frame
+                "no_memory": lambda: prediction.build_model(frame_shape, memory=False, seed=args.seed)}
     results: dict[str, dict[str, float]] = {}
     for name, build in builders.items():
         model = build()
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
     speed = results["paper"]["seconds_per_epoch"] / results["default"]["seconds_per_epoch"]
     mse_ratio = results["default"]["one_step_mse"] / results["paper"]["one_step_mse"]
-    save_metrics("bench_convlstm", {"args": vars(args), "copy_last_mse": baseline, **results,
+    save_metrics("bench_convlstm", {"args": vars(args), "copy_last_mse": baseline, "linear_mse": linear, **results,
                                     "speed_ratio": speed, "mse_ratio": mse_ratio})
     print(f"speed ratio (paper s/epoch / default s/epoch) = {speed:.1f}x; "
           f"MSE ratio (default / paper) = {mse_ratio:.2f}")

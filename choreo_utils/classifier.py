@@ -244,7 +244,7 @@ Split = tuple  # (X, labels, video_ids)
 def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                  temporal: bool = True, shuffle: bool = False, seed: int = 0, epochs: int | None = None,
                  verbose: int = 0, progress: str | None = None, patience: int | None = None,
-                 model: Any = None) -> dict[str, Any]:
+                 min_delta: float = 0.0, model: Any = None) -> dict[str, Any]:
     """Build (seeded), train and evaluate one variant on (X, labels, video_ids) splits; ``shuffle`` permutes frames.
 
     The model is built under ``runtime.set_seed(seed)``, so the same seed gives the same weights, Dropout masks,
@@ -277,7 +277,7 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
     callbacks = []
     if patience and xva is not None and len(xva):
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(patience),
-                                                       restore_best_weights=True))
+                                                       min_delta=float(min_delta), restore_best_weights=True))
     result = train(model, prep(xtr, 0), ytr, xva, yva, epochs=epochs or p.get("epochs", 20),
                    batch_size=p.get("batch_size", 128), seed=seed, verbose=verbose, callbacks=callbacks,
                    progress=progress or None)
@@ -300,11 +300,11 @@ _POOL: dict[str, Any] = {}               # the sweep's worker processes, started
 
 def _sweep_run(task: tuple) -> dict[str, Any]:
     """One (variant, seed) training of a sweep; what comes back is small (no model)."""
-    name, seed, variant, train_split, val_split, test_split, params, epochs, patience = task
+    name, seed, variant, train_split, val_split, test_split, params, epochs, patience, min_delta = task
     key = (name, train_split[0].shape[1:], repr(sorted(model_kwargs(params if not isinstance(params, str)
                                                                    else PRESETS[params]).items())))
     run = fit_evaluate(train_split, val_split, test_split, params, seed=seed, epochs=epochs, patience=patience,
-                       progress="", model=_WORKER_MODELS.get(key), **variant)
+                       min_delta=min_delta, progress="", model=_WORKER_MODELS.get(key), **variant)
     _WORKER_MODELS[key] = run["model"]
     res = run["test"]
     vp = res["video_probs"]
@@ -348,14 +348,15 @@ def _pool(jobs: int):
 
 def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                seeds: Sequence[int] = (0, 1, 2, 3, 4), variants: dict[str, dict[str, bool]] | None = None,
-               epochs: int | None = None, patience: int | None = None, label: str = "",
+               epochs: int | None = None, patience: int | None = None, min_delta: float = 0.0, label: str = "",
                jobs: int = 1) -> dict[str, Any]:
     """Train every variant under every seed on the same splits; each run is seeded, so its numbers do not depend
     on which process ran it or what ran before.
 
     One compiled model per variant (and process) is re-initialised for each seed (``runtime.reinitialize``: no
     second graph tracing). ``jobs`` > 1 runs trainings side by side in that many worker processes (started once
-    per session, each with its share of the CPU threads; on 2 cores, 2 processes gave 1.7× here).
+    per session, each with its share of the CPU threads; on 2 cores, 2 processes gave 1.7× here). The workers are
+    started with ``spawn``: from a script, call it under ``if __name__ == "__main__":`` (notebooks need nothing).
 
     Returns ``{"table": DataFrame (variant, seed, accuracies, epochs run, seconds), "video_correct":
     {variant: (seeds, test videos) 0/1 array}, "recall": {variant: (seeds, genres) video-level recall},
@@ -367,7 +368,7 @@ def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, p
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seed_sweep needs at least one seed")
-    tasks = [(name, seed, variants[name], train_split, val_split, test_split, params, epochs, patience)
+    tasks = [(name, seed, variants[name], train_split, val_split, test_split, params, epochs, patience, min_delta)
              for name in variants for seed in seeds]
     desc = f"seeds × variants{' — ' + label if label else ''}"
     if jobs > 1 and len(tasks) > 1:

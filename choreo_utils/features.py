@@ -55,6 +55,10 @@ BACKBONES: dict[str, dict[str, Any]] = {
 }
 
 
+#: the offline backbone with learned weights (:mod:`choreo_utils.pretext`), built by :func:`build_extractor` too
+PRETEXT_BACKBONE = "pose_pretext"
+
+
 class WeightsUnavailableError(RuntimeError):
     """ImageNet weights could not be loaded (offline and not cached)."""
 
@@ -71,6 +75,7 @@ class Extractor:
     dim: int
     layer: str | None = None            # pooled intermediate block (None: the backbone's last block)
     bn_reestimated: str | None = None   # fingerprint of the frames used to re-estimate BatchNorm, if any
+    description: str | None = None      # what produced a backbone of our own (the pose pretext CNN), for its label
     _compiled: Any = dataclasses.field(default=None, repr=False)
 
     @property
@@ -83,6 +88,8 @@ class Extractor:
         """Human-readable description, used in every plot and table made from these features."""
         h, w = self.image_size
         name = f"{self.backbone}[{self.layer}]" if self.layer else self.backbone
+        if self.description:
+            return f"{self.description}, {self.dim}-d @ {h}×{w}"
         if self.offline:
             bn = ", BatchNorm re-estimated" if self.bn_reestimated else ", BatchNorm NOT re-estimated"
             return f"{name} @ {h}×{w}, {self.dim}-d — {OFFLINE_LABEL}{bn}"
@@ -144,11 +151,25 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
     ``weights`` is ``"imagenet"`` (downloaded once into the Keras cache, ``~/.keras/models``), a local
     ``.h5``/``.weights.h5`` file for this backbone, or ``None`` for a random-init offline stand-in whose
     weights are drawn from ``init_seed`` (so the same call always builds the same network — part of the cache key).
+
+    ``backbone="pose_pretext"`` is the offline alternative with learned weights: a small CNN pretrained to regress
+    pose on a separate synthetic set (:mod:`choreo_utils.pretext`); ``weights`` is then ``None`` (the cached
+    default pretraining, trained now if missing) or a folder ``pretext.pretrain`` wrote.
     """
     import keras  # noqa: PLC0415
 
+    if backbone == PRETEXT_BACKBONE:
+        from choreo_utils import pretext  # noqa: PLC0415
+
+        if layer not in (None, pretext.LAYER):
+            raise ValueError(f"{backbone} has one pooled block ({pretext.LAYER!r}); got layer={layer!r}")
+        if str(weights).lower() == "imagenet":
+            raise ValueError(f"{backbone} has no ImageNet weights (it is pretrained on a synthetic pose task): pass "
+                             "weights=None (the cached default pretraining, trained now if missing) or a folder "
+                             "written by pretext.pretrain")
+        return pretext.build_extractor(image_size, weights)
     if backbone not in BACKBONES:
-        raise ValueError(f"unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}")
+        raise ValueError(f"unknown backbone {backbone!r}; choose one of {sorted([*BACKBONES, PRETEXT_BACKBONE])}")
     spec = BACKBONES[backbone]
     h, w = _size(image_size)
     if min(h, w) < spec["min_size"]:
@@ -242,10 +263,12 @@ def save_extractor(extractor: Extractor, folder: str | os.PathLike) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     extractor.model.save(folder / "extractor.keras")
-    write_json(folder / "extractor.json", {
-        "backbone": extractor.backbone, "image_size": list(extractor.image_size), "weights": extractor.weights_label,
-        "dim": extractor.dim, "layer": extractor.layer, "bn_reestimated": extractor.bn_reestimated,
-        "label": extractor.label})
+    meta = {"backbone": extractor.backbone, "image_size": list(extractor.image_size), "weights": extractor.weights_label,
+            "dim": extractor.dim, "layer": extractor.layer, "bn_reestimated": extractor.bn_reestimated,
+            "label": extractor.label}
+    if extractor.description:
+        meta["description"] = extractor.description
+    write_json(folder / "extractor.json", meta)
     return folder
 
 
@@ -260,12 +283,15 @@ def load_extractor(folder: str | os.PathLike) -> Extractor:
                                 "with features.save_extractor, or run notebook 03, which saves its own")
     meta = read_json(meta_path, what="saved extractor description", required=("backbone", "image_size", "dim",
                      "weights"), fix=f"delete {folder} and re-run the notebook that saved it (save_extractor)")
-    spec = BACKBONES[meta["backbone"]]
+    if meta["backbone"] == PRETEXT_BACKBONE:
+        from choreo_utils.pretext import identity as preprocess  # noqa: PLC0415
+    else:
+        preprocess = getattr(keras.applications, BACKBONES[meta["backbone"]]["module"]).preprocess_input
     model = keras.models.load_model(model_path, compile=False)   # saved uncompiled: no optimizer to restore
     model.trainable = False
     return Extractor(backbone=meta["backbone"], image_size=tuple(meta["image_size"]), weights_label=meta["weights"],
-                     model=model, preprocess=getattr(keras.applications, spec["module"]).preprocess_input,
-                     dim=int(meta["dim"]), layer=meta.get("layer"), bn_reestimated=meta.get("bn_reestimated"))
+                     model=model, preprocess=preprocess, dim=int(meta["dim"]), layer=meta.get("layer"),
+                     bn_reestimated=meta.get("bn_reestimated"), description=meta.get("description"))
 
 
 # -------------------- BatchNorm re-estimation (needed for weights=None) --------------------

@@ -43,14 +43,16 @@ TUNING_EXPORT: dict[str, str] = {
 #: Known parameters that do not change the exported features (training, search and prediction settings).
 NOT_EXPORTED: frozenset[str] = frozenset({
     # 02 / 03: speed comparison and training
-    "THROUGHPUT_FRAMES", "TRAIN_STRIDE", "PRESET", "EPOCHS", "BATCH_SIZE",
+    "THROUGHPUT_FRAMES", "TRAIN_STRIDE", "PRESET", "EPOCHS", "BATCH_SIZE", "PATIENCE", "MIN_DELTA", "LEARNING_RATE", "SEEDS",
+    "SPLIT_SEEDS", "SWEEP_JOBS", "PRETEXT_SEED", "PRETEXT_VIDEOS_PER_GENRE", "PRETEXT_FRAMES_PER_VIDEO",
+    "PRETEXT_EPOCHS",
     # 04: the search itself (the tuning CLI takes these as flags: see the Makefile's TUNE_ARGS)
     "TUNE_UNITS", "TUNE_DENSE", "TUNE_MAX_EPOCHS", "TUNE_FACTOR", "TUNE_SEEDS", "TUNE_PATIENCE", "TUNE_JOBS",
-    "FINAL_EPOCHS",
+    "TUNE_BN_MOMENTUM", "FINAL_EPOCHS", "FINAL_SEEDS",
     # 05: next-frame prediction
     "PRED_SIZE", "PRED_SEQ_LEN", "PRED_VIDEOS_PER_GENRE", "PRED_TEST_RATIO", "PRED_TRAIN_SEQS", "PRED_TRAIN_CROP",
     "PRED_EPOCHS", "PRED_BATCH_SIZE", "PRED_LEARNING_RATE", "PRED_CONTEXT", "PRED_HORIZON", "PRED_ROLLOUT_SEQS",
-    "PRED_SHOW", "PRED_GIF_SCALE", "PRED_VIDEO_FILE",
+    "PRED_SHOW", "PRED_GIF_SCALE", "PRED_VIDEO_FILE", "PRED_VAL_RATIO", "PRED_SEEDS", "PRED_DESIGN_SEEDS",
 })
 
 #: Every parameter a parameter file may give.

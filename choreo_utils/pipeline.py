@@ -57,6 +57,17 @@ def build_extractor_for(index_train: pd.DataFrame, backbone: str, image_size, we
     return ex
 
 
+def feature_name(backbone: str, weights: str | None = None) -> str:
+    """A short name for tables and figures: "random-init InceptionV3", "pose-pretext CNN", "ImageNet InceptionV3"."""
+    if backbone == features.PRETEXT_BACKBONE:
+        return "pose-pretext CNN"
+    names = {"inception_v3": "InceptionV3", "mobilenet_v3_small": "MobileNetV3-Small"}
+    name = names.get(backbone, backbone)
+    if weights in (None, "none", "None"):
+        return f"random-init {name}"
+    return f"ImageNet {name}" if str(weights) == "imagenet" else f"{name} ({Path(str(weights)).name})"
+
+
 def oracle_pose(index: pd.DataFrame) -> features.FeatureSet:
     """The generator's joints as per-frame features (48-d, body heights), in ``index`` order — the positive control.
 

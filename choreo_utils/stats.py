@@ -5,7 +5,8 @@ Every comparison in the notebooks runs each model over several seeds (initialisa
 resamples both (seeds and videos, with replacement, the same draw for both models) and gives the mean
 difference with a percentile interval that holds both sources of noise — the ±10 points that 79 test videos
 give on their own, and the spread between seeds. :func:`verdict` turns an interval into the sentence the
-notebooks print and the README repeats ("helps by 5.1 ± 3.0 points", "makes no measurable difference"): it is the
+notebooks print and the README repeats ("helps by 5.1 points (95% CI +2.0 to +8.2, …)", "makes no measurable
+difference (…)"): it is the
 only place that decides.
 """
 from __future__ import annotations
@@ -108,19 +109,29 @@ def paired_bootstrap(a, b=None, n_boot: int = 4000, confidence: float = CONFIDEN
 
 def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: float = 100.0,
             unit: str = " points", digits: int = 1) -> str:
-    """The one rule: an interval above zero → ``"helps by X ± Y points"``, below → ``"hurts by …"``, across
-    zero → ``"makes no measurable difference (X, 95% CI [lo, hi])"``; always with the seeds it rests on."""
+    """The one rule: an interval above zero → ``"helps by X points (95% CI lo to hi, …)"``, below → ``"hurts by
+    …"``, across zero → ``"makes no measurable difference (X, 95% CI lo to hi, …)"``; always with the interval
+    (bootstrap intervals need not be symmetric, so no "± Y") and the seeds it rests on."""
     n = f"{diff.n_seeds} seed{'s' if diff.n_seeds != 1 else ''}"
     if diff.n_units:
         n += f" × {diff.n_units} test units"
+    ci = (f"{diff.confidence:.0%} CI {diff.low * scale:+.{digits}f} to {diff.high * scale:+.{digits}f}")
     if diff.low > 0:
-        return f"{better} by {diff.mean * scale:.{digits}f} ± {diff.half_width * scale:.{digits}f}{unit} ({n})"
+        return f"{better} by {diff.mean * scale:.{digits}f}{unit} ({ci}, {n})"
     if diff.high < 0:
-        return f"{worse} by {-diff.mean * scale:.{digits}f} ± {diff.half_width * scale:.{digits}f}{unit} ({n})"
-    return (f"makes no measurable difference ({diff.mean * scale:+.{digits}f}{unit}, {diff.confidence:.0%} CI "
-            f"[{diff.low * scale:+.{digits}f}, {diff.high * scale:+.{digits}f}], {n})")
+        return f"{worse} by {-diff.mean * scale:.{digits}f}{unit} ({ci}, {n})"
+    return f"makes no measurable difference ({diff.mean * scale:+.{digits}f}{unit}, {ci}, {n})"
 
 
 def sign(diff: Interval) -> int:
     """+1 if the interval is above zero, -1 if below, 0 if it holds zero (for tests and tables)."""
     return 1 if diff.low > 0 else -1 if diff.high < 0 else 0
+
+
+def say(*lines: str, width: int = 100) -> None:
+    """Print each line wrapped at ``width`` characters (later parts indented), so verdicts stay readable in a
+    notebook and on GitHub."""
+    import textwrap  # noqa: PLC0415
+
+    for line in lines:
+        print(textwrap.fill(line, width=width, subsequent_indent="    ", break_on_hyphens=False))

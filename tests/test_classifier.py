@@ -239,3 +239,14 @@ def test_seed_sweep_pairs_runs_on_the_same_test_videos():
     single = C.fit_evaluate(train, val, test, params, seed=1, patience=1, progress="")
     assert sweep["table"].set_index(["variant", "seed"]).loc[("BiLSTM", 1), "video_accuracy"] == \
         single["test"]["video_accuracy"]
+
+
+def test_seed_sweep_in_two_processes_gives_the_numbers_of_one():
+    train, val, test = _tiny_splits()
+    params = dict(C.PRESETS["table1"], lstm_units=8, dense1=8, dense2=8, epochs=2, batch_size=16)
+    variants = {"BiLSTM": C.VARIANTS["BiLSTM"]}
+    one = C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants)
+    two = C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
+    cols = ["variant", "seed", "video_accuracy", "clip_accuracy", "epochs_run"]
+    pd.testing.assert_frame_equal(one["table"][cols], two["table"][cols])
+    assert np.array_equal(one["video_correct"]["BiLSTM"], two["video_correct"]["BiLSTM"])

@@ -330,3 +330,13 @@ def test_random_init_backbone_leaves_the_callers_random_state_alone():
     a = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None, init_seed=0)
     b = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None, init_seed=0)
     assert all(np.array_equal(x, y) for x, y in zip(a.model.get_weights(), b.model.get_weights()))
+
+
+def test_other_backbones_keep_their_labels_and_cache_fields_with_the_pretext_option_added():
+    # the pose-pretext option must not change what existing feature caches are keyed by
+    ex = features.build_extractor("mobilenet_v3_small", (32, 48), weights=None)
+    assert set(ex.cache_fields()) == {"backbone", "layer", "image_size", "weights", "bn_reestimated", "weights_digest"}
+    assert ex.description is None
+    assert ex.label == f"mobilenet_v3_small @ 32×48, 576-d — {features.OFFLINE_LABEL}, BatchNorm NOT re-estimated"
+    with pytest.raises(ValueError, match="pose_pretext"):
+        features.build_extractor("resnet9000", 75, weights=None)

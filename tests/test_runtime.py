@@ -70,3 +70,32 @@ def test_kernel_stderr_filter_leaves_a_terminal_alone():
     code = "from choreo_utils import runtime\nprint(runtime.filter_native_stderr_in_kernel())\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr        # sys.stderr is fd 2 here: nothing installed
+
+
+def test_set_seed_turns_op_determinism_on_for_cpu_and_only_notes_it_on_gpu(monkeypatch, capsys):
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: calls.append("on"))
+    monkeypatch.setattr(runtime, "_DETERMINISM", {})
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["/physical_device:GPU:0"])
+    runtime.set_seed(1)
+    runtime.set_seed(2)
+    assert calls == [] and capsys.readouterr().out.count("op determinism left off") == 1   # said once, no crash
+    runtime.set_seed(3, deterministic=True)                                                 # forced on
+    assert calls == ["on"]
+    monkeypatch.setattr(runtime, "_DETERMINISM", {})
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    runtime.set_seed(4)
+    assert calls == ["on", "on"]
+
+
+def test_seed_scope_restores_the_callers_random_state():
+    import random
+
+    runtime.set_seed(3)
+    expected = (random.random(), float(np.random.rand()))
+    runtime.set_seed(3)
+    with runtime.seed_scope(99):
+        inside = (random.random(), float(np.random.rand()))
+    assert (random.random(), float(np.random.rand())) == expected and inside != expected

@@ -45,12 +45,19 @@ def test_paired_bootstrap_covers_both_seed_and_unit_noise():
         stats.paired_bootstrap(np.full((2, 3), np.nan))
 
 
-@pytest.mark.parametrize("low, high, expected", [(0.02, 0.08, "helps by 5.0 ± 3.0 points"),
-                                                  (-0.08, -0.02, "hurts by 5.0 ± 3.0 points"),
-                                                  (-0.01, 0.11, "makes no measurable difference (+5.0 points")])
+@pytest.mark.parametrize("low, high, expected", [(0.02, 0.08, "helps by 5.0 points (95% CI +2.0 to +8.0"),
+                                                  (-0.08, -0.02, "hurts by 5.0 points (95% CI -8.0 to -2.0"),
+                                                  (-0.01, 0.11, "makes no measurable difference (+5.0 points, 95% CI")])
 def test_verdict_comes_from_the_interval_alone(low, high, expected):
     iv = stats.Interval((low + high) / 2, low, high, n_seeds=5, n_units=79)
     text = stats.verdict(iv)
     assert text.startswith(expected) and "5 seeds × 79 test units" in text
     assert stats.sign(iv) == (1 if low > 0 else -1 if high < 0 else 0)
     assert "95% CI" in iv.format()
+
+
+def test_say_wraps_long_verdicts(capsys):
+    iv = stats.Interval(0.05, -0.01, 0.11, n_seeds=5, n_units=79)
+    stats.say("A long comparison line: BiLSTM vs the best order-blind baseline " + stats.verdict(iv))
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) > 1 and all(len(line) <= 100 for line in out) and out[1].startswith("    ")

@@ -9,8 +9,10 @@ frame t+1. Here:
 * both models are **causal in time** (:func:`causal_leak` checks it): ConvLSTM2D with
   ``return_sequences=True`` is causal by itself, and the 3×3×3 output convolution is padded with two
   frames *before* the sequence only (:func:`causal_conv3d`);
-* every number is compared with the **copy-last-frame** baseline (:func:`copy_last`), for one step and
-  for autoregressive rollouts (:func:`rollout`) at horizons 1…k (:func:`metrics_by_horizon`);
+* every number is compared with the **copy-last-frame** baseline (:func:`copy_last`) and with **linear
+  extrapolation** (:func:`linear_extrapolation`), for one step and for autoregressive rollouts
+  (:func:`rollout`) at horizons 1…k (:func:`metrics_by_horizon`); ``build_model(memory=False)`` is the
+  ablation without recurrence that asks whether the ConvLSTM uses its memory;
 * MSE, PSNR and SSIM come from scikit-image (:func:`frame_metrics`; PSNR capped at 100 dB for exact frames);
 * the models are fully convolutional: train on windows around the motion (:func:`motion_crop`), predict
   whole frames (:func:`resize_model`); any video file works through :func:`video_sequences`.
@@ -28,9 +30,12 @@ Modules (every public name is re-exported here, so ``prediction.shift_frames`` e
   causality check, resizing, saving and loading;
 * :mod:`~choreo_utils.prediction.training` — training on shifted pairs (over :func:`choreo_utils.training.fit`)
   and timing one training step;
-* :mod:`~choreo_utils.prediction.rollouts` — one-step predictions, autoregressive rollouts and the
-  copy-last-frame baseline;
-* :mod:`~choreo_utils.prediction.metrics` — MSE, PSNR and SSIM per frame, by horizon, model vs baseline.
+* :mod:`~choreo_utils.prediction.rollouts` — one-step predictions, autoregressive rollouts and the two
+  baselines: copy the last frame, extrapolate the last two linearly;
+* :mod:`~choreo_utils.prediction.metrics` — MSE, PSNR and SSIM per frame, by horizon, model vs baseline;
+* :mod:`~choreo_utils.prediction.study` — one architecture over several seeds (compiled once), errors per test
+  unit and paired gains with 95% intervals (``stats.paired_bootstrap``);
+* :mod:`~choreo_utils.prediction.plots` — the study's figure: gains with every seed shown.
 
 Pictures of predictions (``side_by_side``, ``to_uint8``) live in :mod:`choreo_utils.viz`.
 """
@@ -45,15 +50,20 @@ from choreo_utils.prediction.models import (DEFAULT_CONFIG, PAPER_CONFIG, build_
                                             causal_conv3d, causal_leak, count_params, load_predictor,
                                             model_channels, resize_model, save_predictor)
 from choreo_utils.prediction.rollouts import (PredictFn, as_predict_fn, copy_last, copy_last_rollout,
-                                              predict_next, rollout, split_context)
+                                              linear_extrapolation, linear_rollout, predict_next, rollout,
+                                              split_context)
+from choreo_utils.prediction.study import (SeedRun, by_unit, gain_table, mse_per_sequence, one_step_over_seeds,
+                                           relative_gain, rollouts_over_seeds, train_seeds, with_weights)
 from choreo_utils.prediction.training import time_train_step, train
 from choreo_utils.training import TrainResult
 
 __all__ = [
-    "DEFAULT_CONFIG", "METRICS", "PAPER_CONFIG", "PSNR_MAX", "PAPER_SIZE", "PredictFn", "TrainResult", "as_predict_fn",
-    "build_model", "build_paper_model", "causal_conv3d", "causal_leak", "check_frames", "compare_rollouts",
-    "copy_last", "copy_last_rollout", "count_params", "frame_metrics", "frames_to_sequences", "improvement",
-    "load_predictor", "load_sequences", "metrics_by_horizon", "model_channels", "motion_crop", "predict_next",
-    "resize_model", "rollout", "save_predictor", "sequence_table", "shift_frames", "split_context",
-    "split_sequences", "summarize", "time_train_step", "to_unit", "train", "video_sequences",
+    "DEFAULT_CONFIG", "METRICS", "PAPER_CONFIG", "PSNR_MAX", "PAPER_SIZE", "PredictFn", "SeedRun", "TrainResult",
+    "as_predict_fn", "build_model", "build_paper_model", "by_unit", "causal_conv3d", "causal_leak", "check_frames",
+    "compare_rollouts", "copy_last", "copy_last_rollout", "count_params", "frame_metrics", "frames_to_sequences",
+    "gain_table", "improvement", "linear_extrapolation", "linear_rollout", "load_predictor", "load_sequences",
+    "metrics_by_horizon", "model_channels", "motion_crop", "mse_per_sequence", "one_step_over_seeds", "predict_next", "relative_gain",
+    "resize_model", "rollout", "rollouts_over_seeds", "save_predictor", "sequence_table", "shift_frames", "split_context",
+    "split_sequences", "summarize", "time_train_step", "to_unit", "train", "train_seeds", "video_sequences",
+    "with_weights",
 ]

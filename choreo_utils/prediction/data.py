@@ -52,9 +52,17 @@ def sequence_table(index: pd.DataFrame, seq_len: int = 20, stride: int | None = 
     return clips.make_clips(index.reset_index(drop=True), clip_len=seq_len, stride=stride)
 
 
-def split_sequences(table: pd.DataFrame, test_ratio: float = 0.1, seed: int = 0) -> pd.DataFrame:
-    """9:1 (``test_ratio``) train/test split of a sequence table that keeps each YouTube id on one side."""
-    return clips.grouped_split(table, test_ratio=test_ratio, seed=seed, group="youtube_id", stratify="genre")
+def split_sequences(table: pd.DataFrame, test_ratio: float = 0.1, seed: int = 0,
+                    val_ratio: float | None = None) -> pd.DataFrame:
+    """9:1 (``test_ratio``) train/test split of a sequence table that keeps each YouTube id on one side.
+
+    With ``val_ratio``, that share of the *training* YouTube ids (per genre, at least one) becomes a ``"val"``
+    split for design choices; the test split is the same as without it, and is kept for the final numbers.
+    """
+    out = clips.grouped_split(table, test_ratio=test_ratio, seed=seed, group="youtube_id", stratify="genre")
+    if val_ratio:
+        out = clips.validation_split(out, val_ratio=val_ratio, seed=seed, group="youtube_id", stratify="genre")
+    return out
 
 
 def load_sequences(index: pd.DataFrame, table: pd.DataFrame, size: tuple[int, int] = PAPER_SIZE,

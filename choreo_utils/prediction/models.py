@@ -119,13 +119,26 @@ def _custom_layers() -> dict[str, Any]:
                 return super().compute_output_shape(input_shape)
             return (*input_shape[:2], *super().compute_output_shape((None, *input_shape[2:]))[1:])
 
-    _LAYERS.update(PreviousFrame=PreviousFrame, FrameConv2D=FrameConv2D)
+    @keras.saving.register_keras_serializable(package="choreo_utils")
+    class NoMemoryConvLSTM2D(keras.layers.ConvLSTM2D):
+        """``ConvLSTM2D`` with its memory cut: every frame is run as a sequence of one, from a zero state.
+
+        The same weights as the ConvLSTM (so the same initialisation under one seed), but the terms
+        ``W_h * H_{t-1}`` and ``f ⊙ C_{t-1}`` vanish: the output at t depends on input frame t alone. The
+        recurrent kernel multiplies zeros, so it gets no gradient and stays as initialised."""
+
+        def call(self, sequences, initial_state=None, mask=None, training=False):
+            n_t = ops.shape(sequences)[:2]
+            y = super().call(ops.reshape(sequences, (-1, 1, *sequences.shape[2:])), training=training)
+            return ops.reshape(y, (n_t[0], n_t[1], *y.shape[2:]))
+
+    _LAYERS.update(PreviousFrame=PreviousFrame, FrameConv2D=FrameConv2D, NoMemoryConvLSTM2D=NoMemoryConvLSTM2D)
     return _LAYERS
 
 
 def build_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), filters: int = 32, encoder_filters: int = 16,
                 skip_filters: int = 8, decoder_filters: int = 16, kernel: int = 3, downsample: int = 2,
-                residual: bool = True, learning_rate: float = 2e-3, seed: int | None = None):
+                residual: bool = True, learning_rate: float = 2e-3, memory: bool = True, seed: int | None = None):
     """Our efficient default (:data:`DEFAULT_CONFIG`), causal in time, compiled with MSE and Adam.
 
     * each frame t is paired with frame t-1 (motion is visible from the first layer); a strided encoder
@@ -134,7 +147,10 @@ def build_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), filters: i
     * the memory is squeezed to ``skip_filters`` channels and upsampled; a full-resolution decoder combines
       it with a local-motion map of frames t-1, t and with frame t itself (fine detail);
     * ``residual=True`` predicts the *change* from frame t (output = frame t + delta, delta initialised at
-      zero: the untrained model *is* the copy-last-frame baseline); else a sigmoid image.
+      zero: the untrained model *is* the copy-last-frame baseline); else a sigmoid image;
+    * ``memory=False`` is the ablation without recurrence: the same layers and weights, but the ConvLSTM's state
+      is reset to zero before every frame (``NoMemoryConvLSTM2D``), so the prediction of frame t+1 sees frames
+      t-1 and t only. Under one seed both variants start from identical weights.
     Per-frame layers fold time into the batch (``FrameConv2D``). Nothing but the ConvLSTM and the one-frame
     delay mixes time steps, and only with the past: the model is causal.
     """
@@ -159,7 +175,8 @@ def build_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), filters: i
     inp = keras.Input((None, h, w, c), name="frames")
     pair = layers.Concatenate(name="frames_t-1_t")([custom["PreviousFrame"](name="previous_frame")(inp), inp])
     e = per_frame(encoder_filters, "encoder", strides=downsample, activation="relu")(pair)
-    m = layers.ConvLSTM2D(filters, (k, k), padding="same", return_sequences=True, name="convlstm")(e)
+    recurrent = layers.ConvLSTM2D if memory else custom["NoMemoryConvLSTM2D"]
+    m = recurrent(filters, (k, k), padding="same", return_sequences=True, name="convlstm")(e)
     m = per_frame(skip_filters, "squeeze", size=1, activation="relu")(m)
     if downsample > 1:
         m = layers.UpSampling3D((1, downsample, downsample), name="upsample")(m)
@@ -171,7 +188,7 @@ def build_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), filters: i
         out = layers.Add(name="next_frame")([inp, delta])
     else:
         out = per_frame(c, "next_frame", size=1, activation="sigmoid")(d)
-    model = keras.Model(inp, out, name="convlstm_residual" if residual else "convlstm_direct")
+    model = keras.Model(inp, out, name=("convlstm" if memory else "no_memory") + ("_residual" if residual else "_direct"))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
 
@@ -224,7 +241,7 @@ def load_predictor(folder: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     if not (folder / "model.keras").is_file():
         raise FileNotFoundError(f"{folder} holds no saved next-frame model (model.keras): run notebook 05, which "
                                 "saves its trained model to artifacts/models/05_convlstm, or pass that folder")
-    _custom_layers()   # registers PreviousFrame and FrameConv2D with Keras before loading
+    _custom_layers()   # registers the custom layers (PreviousFrame, FrameConv2D, ...) with Keras before loading
     with without_optimizer_warning():
         model = keras.models.load_model(folder / "model.keras", compile=False)   # for prediction; compile to train
     return model, read_json(folder / "model.json", what="saved next-frame model description",

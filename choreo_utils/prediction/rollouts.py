@@ -1,5 +1,5 @@
-"""Predicting frames: one step ahead for every position, autoregressive rollouts, and the copy-last-frame
-baseline every number is compared with."""
+"""Predicting frames: one step ahead for every position, autoregressive rollouts, and the two baselines every
+number is compared with: copy the last frame, and extrapolate the last two frames linearly."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -39,6 +39,31 @@ def predict_next(model: Any, x: np.ndarray, batch_size: int = 16) -> np.ndarray:
 def copy_last(x: np.ndarray) -> np.ndarray:
     """The copy-last-frame baseline: predict frame t+1 = frame t (so, for shifted pairs, the prediction is x)."""
     return to_unit(check_frames(x), "x").copy()
+
+
+def linear_extrapolation(x: np.ndarray) -> np.ndarray:
+    """The linear baseline: predict frame t+1 = clip(2·frame t − frame t-1, 0, 1), pixel by pixel.
+
+    For shifted pairs (x = frames 0..n-2) output t is the guess of frame t+1; at t = 0 there is no earlier
+    frame, so it copies frame 0 (like :func:`copy_last`). Works on (T, H, W, C) or (N, T, H, W, C)."""
+    x = to_unit(check_frames(x), "x")
+    prev = np.concatenate([x[..., :1, :, :, :], x[..., :-1, :, :, :]], axis=-4)
+    return np.clip(2.0 * x - prev, 0.0, 1.0)
+
+
+def linear_rollout(context: np.ndarray, horizon: int) -> np.ndarray:
+    """The linear baseline's rollout: extrapolate from the last two frames, feed the guess back, repeat.
+
+    Out ``[:, h-1]`` is compared with ``sequence[:, c + h - 1]``, like :func:`rollout`; a context of one frame
+    has no motion to extend, so it is copied."""
+    context = to_unit(check_frames(context, ndim=(5,), name="context"), "context")
+    horizon = positive_int(horizon, "horizon")
+    prev, last = context[:, -2 if context.shape[1] > 1 else -1], context[:, -1]
+    preds = []
+    for _ in range(horizon):
+        prev, last = last, np.clip(2.0 * last - prev, 0.0, 1.0)
+        preds.append(last)
+    return np.stack(preds, axis=1)
 
 
 def rollout(model: Any, context: np.ndarray, horizon: int, batch_size: int = 16) -> np.ndarray:

@@ -9,7 +9,10 @@ The pieces, in the order notebook 04 uses them (every name below is importable f
     rs = tuning.run_search(data, "random", space=space, seed=0)   # max_trials matched to Hyperband's epochs
     hb.trials, hb.progress                      # pandas tables read from ``tuner.oracle``
     cmp = tuning.compare_tuners(data, seeds=(0, 1, 2), space=space)
-    fig = viz.plot_tuner_comparison(cmp.progress)   # the paper's Fig 3
+    fig = viz.plot_tuner_comparison(cmp.progress)   # every seed's run, against epochs and wall time
+    grids = tuning.best_so_far_grid(cmp.progress)   # per tuner: best-so-far per epoch, one row per seed
+    tuning.tuner_verdicts(grids)                    # Hyperband − random, paired over seeds (stats.verdict)
+    fig = tuning.plot_best_so_far({"default": grids})   # the paper's Fig 3, with mean, 95% band and seeds
 
 The modules, each with one job:
 
@@ -24,6 +27,9 @@ The modules, each with one job:
 ``results``        :class:`SearchResult`, :func:`trial_table`, :func:`progress_table`, :func:`summarize_progress`
 ``search``         one search in this process (:func:`run_search`)
 ``compare``        Hyperband vs RandomSearch over seeds (:func:`compare_tuners`), :func:`hyperband_claim`
+``assess``         what a comparison says: best-so-far grids, who reaches whose best, paired verdicts over
+                   seeds, the input-BatchNorm lag, a configuration retrained over seeds
+``plots``          mean best-so-far curves with 95% bands and every seed (:func:`plot_best_so_far`)
 ``distributed``    chief, workers and the one-machine launcher over keras-tuner's gRPC oracle
 ``processes``      starting and stopping ``python -m choreo_utils.tuning`` child processes
 ``cli``            the command line (``python -m choreo_utils.tuning --help``; ``__main__`` runs it)
@@ -48,7 +54,9 @@ What keras-tuner does behind your back, and how this package deals with it:
   memory flat; we freeze pre-existing objects during a search so those collections stay cheap), and Keras
   traces a new TensorFlow graph for each model (seconds on a CPU). Hyperband runs more, shorter trials than
   random search, so it pays these more often — visible in the wall-time panel of Fig 3, not the epoch panel.
-  ``run_eagerly=True`` avoids the tracing; it only pays off on tiny data (tests, demos).
+  ``run_eagerly=True`` avoids the tracing; it only pays off on tiny data (tests, demos). Search and worker
+  *processes* (``compare_tuners(jobs=2)``, the CLI) switch TensorFlow's graph optimizer off
+  (:func:`~choreo_utils.tuning.cli.skip_graph_optimization`): it cost ~40% of a new model's first epoch here.
 - Distributed mode (``KERASTUNER_TUNER_ID`` / ``KERASTUNER_ORACLE_IP`` / ``KERASTUNER_ORACLE_PORT``): workers
   wait up to an hour for an absent chief and spin on "IDLE" answers; the chief polls for the end every
   20 s. :func:`wait_for_chief` fails fast with the address, idle workers back off, and the chief here uses
@@ -62,6 +70,9 @@ What keras-tuner does behind your back, and how this package deals with it:
 Importing this package does not import TensorFlow or keras-tuner: they load when a model is built or a
 search runs.
 """
+from choreo_utils.tuning.assess import (batchnorm_lag, best_so_far_grid, describe_reach, first_round_trials,
+                                        quiet_native_logs, reach_summary, reach_table, retrain_over_seeds,
+                                        short_trial_effect, tuner_verdicts)
 from choreo_utils.tuning.budget import HyperbandBudget, hyperband_budget, matched_random_trials
 from choreo_utils.tuning.cli import main
 from choreo_utils.tuning.compare import Comparison, compare_tuners, hyperband_claim
@@ -71,6 +82,7 @@ from choreo_utils.tuning.distributed import (EXIT_CHIEF_LOST, EXIT_CONFIG, EXIT_
                                              run_worker, serve_chief, wait_for_chief, worker_exit_action)
 from choreo_utils.tuning.errors import ConfigurationError
 from choreo_utils.tuning.project import FINGERPRINT_FILE, SearchMismatchError, check_project, default_directory
+from choreo_utils.tuning.plots import mean_band, plot_best_so_far
 from choreo_utils.tuning.results import SearchResult, progress_table, summarize_progress, trial_table
 from choreo_utils.tuning.search import run_search
 from choreo_utils.tuning.settings import OBJECTIVE, SearchConfig
@@ -85,6 +97,9 @@ __all__ = [
     "ChiefLostError", "ChiefUnreachableError", "ClassifierHyperModel", "Comparison", "ConfigurationError",
     "HyperbandBudget",
     "SearchConfig", "SearchMismatchError", "SearchResult", "SearchSpace", "TuningData", "WorkerFailedError",
+    "batchnorm_lag", "best_so_far_grid", "describe_reach", "first_round_trials", "mean_band", "plot_best_so_far",
+    "quiet_native_logs", "reach_summary", "reach_table", "retrain_over_seeds", "short_trial_effect",
+    "tuner_verdicts",
     "build_hypermodel", "check_project", "compare_tuners", "declare_hyperparameters", "default_directory",
     "free_port", "hyperband_budget", "hyperband_claim", "launch_distributed", "main", "make_tuner",
     "matched_random_trials", "model_params", "progress_table", "run_search", "run_worker",
