@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
+# `make figures PARAMS=params/full.yaml`: every study at its full number of seeds
+PARAMS ?= params/default.yaml
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 # No MPLBACKEND here: a kernel started with MPLBACKEND=Agg shows no figures. Unit tests pick Agg themselves.
@@ -24,8 +26,8 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 
 install: $(STAMP)  ## create .venv and install the package with its dev extras, pinned
 
-figures: $(STAMP)  ## run every notebook with params/default.yaml, REWRITE notebooks/, figures/ and README's results
-	$(BIN)/python scripts/run_notebooks.py --params params/default.yaml --inplace
+figures: $(STAMP)  ## run every notebook with $(PARAMS) (default.yaml), REWRITE notebooks/, figures/ and README's results
+	$(BIN)/python scripts/run_notebooks.py --params $(PARAMS) --inplace
 	$(BIN)/python scripts/results_table.py
 
 unit: $(STAMP)  ## unit tests only

@@ -78,7 +78,9 @@ def set_seed(seed: int, deterministic: bool | None = None) -> None:
     keras.utils.set_random_seed(seed)
     if deterministic is False or _DETERMINISM.get("enabled"):
         return
-    if deterministic is None and tf.config.list_physical_devices("GPU"):
+    with filtered_native_stderr():       # the first device query probes CUDA and says so on fd 2
+        gpus = tf.config.list_physical_devices("GPU")
+    if deterministic is None and gpus:
         if not _DETERMINISM.get("gpu_noted"):
             _DETERMINISM["gpu_noted"] = True
             print("Note: GPU found — TensorFlow op determinism left off (some GPU kernels have no deterministic "
@@ -146,7 +148,9 @@ BENIGN_TF_STDERR = re.compile(
     r"|rebuild TensorFlow with the appropriate compiler flags"
     r"|meta_optimizer\.cc.*remapper failed"
     # with op determinism on, tf.data runs Keras's parallel map sequentially and logs this once per dataset
-    r"|node_def_util\.cc.*use_unbounded_threadpool")
+    r"|node_def_util\.cc.*use_unbounded_threadpool"
+    # grappler's notes when a graph is optimised for FLOP counting (profiling.count_flops)
+    r"|devices\.cc.*Number of eligible GPUs|single_machine\.cc.*Starting new session")
 
 
 @contextlib.contextmanager

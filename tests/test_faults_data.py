@@ -70,7 +70,7 @@ def test_synthetic_generation_killed_while_rendering_then_rerun_equals_an_uninte
     assert list(root.glob(".rgb.partial-*")) and not (root / "synthetic.json").exists()   # killed mid-render
     _finish(code, project)
     assert _files(root) == clean                              # every file byte-identical, manifest included
-    assert sorted(p.name for p in root.iterdir()) == ["rgb", "synthetic.json"]     # no stray temporary folder
+    assert sorted(p.name for p in root.iterdir()) == ["joints.npz", "rgb", "synthetic.json"]   # nothing stray
     with warnings.catch_warnings():
         warnings.simplefilter("error")                        # index_frames warns about any hidden/stray entry
         index = letsdance.index_frames(root)

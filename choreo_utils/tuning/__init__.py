@@ -71,7 +71,7 @@ Importing this package does not import TensorFlow or keras-tuner: they load when
 search runs.
 """
 from choreo_utils.tuning.assess import (batchnorm_lag, best_so_far_grid, describe_reach, first_round_trials,
-                                        quiet_native_logs, reach_summary, reach_table, retrain_over_seeds,
+                                        reach_summary, reach_table, retrain_over_seeds,
                                         short_trial_effect, tuner_verdicts)
 from choreo_utils.tuning.budget import HyperbandBudget, hyperband_budget, matched_random_trials
 from choreo_utils.tuning.cli import main
@@ -98,7 +98,7 @@ __all__ = [
     "HyperbandBudget",
     "SearchConfig", "SearchMismatchError", "SearchResult", "SearchSpace", "TuningData", "WorkerFailedError",
     "batchnorm_lag", "best_so_far_grid", "describe_reach", "first_round_trials", "mean_band", "plot_best_so_far",
-    "quiet_native_logs", "reach_summary", "reach_table", "retrain_over_seeds", "short_trial_effect",
+    "reach_summary", "reach_table", "retrain_over_seeds", "short_trial_effect",
     "tuner_verdicts",
     "build_hypermodel", "check_project", "compare_tuners", "declare_hyperparameters", "default_directory",
     "free_port", "hyperband_budget", "hyperband_claim", "launch_distributed", "main", "make_tuner",

@@ -9,9 +9,7 @@ test accuracy, a bootstrap over seeds *and* test videos (``stats.paired_bootstra
 """
 from __future__ import annotations
 
-import contextlib
-import re
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,23 +17,6 @@ import pandas as pd
 from choreo_utils import stats
 
 TUNERS = ("hyperband", "random")
-
-#: With TensorFlow op determinism on (``runtime.set_seed``), TensorFlow 2.21 rewrites each ``tf.data`` parallel
-#: map into a plain map and logs, from native code, an error-level line that the rewritten node has an attribute
-#: the plain op lacks ("use_unbounded_threadpool"): harmless, and repeated for every ``fit``/``predict``.
-TF_DATA_DETERMINISM_NOTE = r"node_def_util\.cc.*use_unbounded_threadpool"
-
-
-@contextlib.contextmanager
-def quiet_native_logs() -> Iterator[None]:
-    """``runtime.filtered_native_stderr`` with :data:`TF_DATA_DETERMINISM_NOTE` also filtered (anything else
-    TensorFlow's native code prints still shows)."""
-    from choreo_utils import runtime  # noqa: PLC0415
-
-    benign = re.compile(f"{runtime.BENIGN_TF_STDERR.pattern}|{TF_DATA_DETERMINISM_NOTE}")
-    with runtime.filtered_native_stderr(benign):
-        yield
-
 
 def best_so_far_grid(progress: pd.DataFrame, epochs: int | None = None) -> dict[str, pd.DataFrame]:
     """Per tuner: best validation score found after each epoch 1..``epochs`` (one row per seed).
@@ -179,11 +160,11 @@ def retrain_over_seeds(train, val, test, params: dict[str, Any], seeds: Sequence
     scored in inference mode — plus ``train_accuracy_curve``, the last epoch's training accuracy as the curve
     reports it), ``"video_correct"`` (seeds, videos) 0/1, ``"clip_accuracy"``, ``"videos"``, ``"history"`` (first
     seed)``}``."""
-    from choreo_utils import classifier  # noqa: PLC0415
+    from choreo_utils import classifier, runtime  # noqa: PLC0415
 
     model, rows, correct, videos, history = None, [], [], None, None
     for i, seed in enumerate(seeds):
-        with quiet_native_logs():
+        with runtime.filtered_native_stderr():   # TensorFlow's benign native log lines (runtime.BENIGN_TF_STDERR)
             run = classifier.fit_evaluate(train, val if (curves and i == 0) else None, test, params, seed=int(seed),
                                           epochs=int(epochs), model=model, progress="")
         model, res = run["model"], run["test"]

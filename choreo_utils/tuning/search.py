@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from choreo_utils.tuning.assess import quiet_native_logs
+from choreo_utils import runtime
 from choreo_utils.tuning.data import TuningData
 from choreo_utils.tuning.distributed import run_worker, serve_chief
 from choreo_utils.tuning.errors import ConfigurationError
@@ -91,7 +91,7 @@ def run_search(data: TuningData, config: SearchConfig | str = "hyperband", *, di
         bar.update(sum(t.status in ("COMPLETED", "FAILED") for t in tuner.oracle.trials.values()))
     start = time.perf_counter()
     try:
-        with frozen_gc(), quiet_native_logs():
+        with frozen_gc(), runtime.filtered_native_stderr():
             tuner.search(**search_arguments(config, data, tb_dir, verbose))
     finally:
         if bar is not None:
