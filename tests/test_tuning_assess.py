@@ -12,18 +12,7 @@ from choreo_utils import stats
 from choreo_utils import tuning as T
 from choreo_utils.tuning.cli import build_parser, config_from_args
 
-TINY_SPACE = T.SearchSpace(units_min=4, units_max=16, units_step=4, dense_min=6, dense_max=22, dense_step=4)
-
-
-def _tiny_data(seed: int = 0, n_train: int = 40, n_val: int = 16) -> T.TuningData:
-    rng = np.random.default_rng(seed)
-
-    def make(n):
-        y = rng.integers(0, 2, n)
-        return (rng.normal(size=(n, 4, 8)) + y[:, None, None] * 0.5).astype("float32"), y
-
-    (xt, yt), (xv, yv) = make(n_train), make(n_val)
-    return T.TuningData(xt, yt, xv, yv, n_classes=2, source="tiny")
+from test_tuning import TINY_SPACE, _tiny_data  # the same tiny search data (tests/ is on sys.path)
 
 
 def _one_trial(tmp_path, name: str, seed: int):
