@@ -28,6 +28,7 @@ def _metrics():
         "02_feature_extraction": {"extractor": "inception_v3[mixed2] @ 75×112", "extract_fps": 187.9},
         "03_classifier_training": {
             "seed": 0, "seeds": [0, 1, 2, 3, 4], "counts": {"test_videos": 79, "test_clips": 158},
+            "main_features": "CNN features",
             "grouped": _run(0.734, 0.722),
             "accuracy": {"CNN features / BiLSTM": _iv(0.712, 0.65, 0.77)},
             "splits": {"across": _iv(0.701, 0.62, 0.78, n=3)},
