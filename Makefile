@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 # No MPLBACKEND here: a kernel started with MPLBACKEND=Agg shows no figures. Unit tests pick Agg themselves.
 
-.PHONY: install figures test unit notebooks colab-check lab lock clean clean-smoke tune-distributed
+.PHONY: install figures test unit notebooks colab-check lab lock clean clean-smoke tune-distributed site site-check linkcheck pretext-weights
 
 $(BIN)/python:
 	@$(PYTHON) scripts/check_python.py
@@ -38,7 +38,20 @@ notebooks: $(STAMP)  ## execute every notebook with params/smoke.yaml (papermill
 	CHOREO_SMOKE=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider artifacts/smoke/notebooks -q
 	$(BIN)/python -m pytest -m notebooks -q  # the real-data route and the simulated Colab first run
 
-test: unit notebooks  ## everything CI runs (CI also runs `make colab-check`)
+test: unit notebooks site-check  ## everything CI runs (CI also runs `make colab-check`)
+
+# The course site: the committed notebooks as they are (never re-run), README as the front page, the figures.
+# Its own extra (`docs`: MkDocs, mkdocs-jupyter, Selenium), pinned like the rest; colab-check does not install it.
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -c $(CONSTRAINTS) -e ".[dev,docs]"
+	touch $@
+site: $(DOCS_STAMP)  ## build the course site into artifacts/site/html (sources: artifacts/site-src)
+	$(BIN)/python scripts/build_site.py
+site-check: site  ## open every page in headless Chromium: console, images, links, widgets; screenshots
+	$(BIN)/python scripts/check_site.py
+linkcheck: site  ## check the site's links to other hosts (needs internet; CI does not run it)
+	$(BIN)/python scripts/check_site.py --external
 
 # The smoke notebooks once more, on Colab's package versions (requirements/colab.txt) in a second venv.
 COLAB_VENV := .venv-colab
@@ -56,6 +69,9 @@ colab-check: $(COLAB_VENV)/.installed  ## smoke notebooks on Colab's stack (Tens
 
 lab: $(STAMP)  ## open JupyterLab in the project environment
 	$(BIN)/jupyter lab notebooks/
+
+pretext-weights: $(STAMP)  ## retrain the shipped pose-pretext weights (choreo_utils/weights/, ~5 min); CHECK=1 compares instead
+	$(BIN)/python scripts/ship_pretext_weights.py $(if $(CHECK),--check,--prune)
 
 lock: $(STAMP)  ## rewrite requirements/constraints.txt from .venv (after a deliberate upgrade; then make figures)
 	$(BIN)/python scripts/lock.py $(CONSTRAINTS)

@@ -57,6 +57,9 @@ BACKBONES: dict[str, dict[str, Any]] = {
 
 #: the offline backbone with learned weights (:mod:`choreo_utils.pretext`), built by :func:`build_extractor` too
 PRETEXT_BACKBONE = "pose_pretext"
+#: the block a *random-init* InceptionV3 is pooled at (notebook 02 measures why: deeper random blocks forget which
+#: frames are neighbours, so motion becomes invisible)
+RANDOM_INCEPTION_LAYER = "mixed2"
 
 
 class WeightsUnavailableError(RuntimeError):

@@ -35,6 +35,8 @@ BACKBONE = "pose_pretext"
 LAYER = "gap"
 #: the pretext set's seed offset: far from every seed the notebooks use for their own data (0-10)
 DEFAULT_SEED = 1000
+#: the weights shipped with the repository (default settings only), made by ``python -m choreo_utils.pretext --ship``
+SHIPPED_ROOT = Path(__file__).resolve().parent / "weights"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,13 +44,13 @@ class PretextSettings:
     """Everything that produces the pretext weights (the cache key is made of these plus the generator version)."""
 
     seed: int = DEFAULT_SEED
-    videos_per_genre: int = 6
+    videos_per_genre: int = 12
     frames_per_video: int = 64
     frame_size: tuple[int, int] = (96, 144)       # the rendered pretext frames
     image_size: tuple[int, int] = (75, 112)       # the CNN's input (frames are resized to it, as for extraction)
     filters: tuple[int, ...] = (16, 32, 64, 96, 128)
     head_units: int = 128
-    epochs: int = 8
+    epochs: int = 16
     batch_size: int = 32
     learning_rate: float = 2e-3
     holdout: float = 0.2                          # fraction of pretext videos held out for the pose R²
@@ -186,6 +188,15 @@ def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y
 
 
 # -------------------- pretraining and the weights cache --------------------
+def weights_digest(model) -> str:
+    """SHA-256 of the model's weight values (float32, in layer order): equal digests = identical networks, whatever
+    the file they were saved in (a ``.keras`` zip also records when it was written)."""
+    h = hashlib.sha256()
+    for w in model.get_weights():
+        h.update(np.ascontiguousarray(w, dtype=np.float32).tobytes())
+    return h.hexdigest()
+
+
 @dataclasses.dataclass
 class Pretrained:
     """Cached pretext weights: the regression model, its folder and what produced it (``meta``: settings, curve,
@@ -216,6 +227,13 @@ def models_root() -> Path:
 def cached_folder(settings: PretextSettings, root: str | os.PathLike | None = None) -> Path:
     """Where :func:`pretrain` keeps the weights for ``settings``."""
     return (Path(root) if root else models_root()) / settings.folder_name()
+
+
+def shipped_folder(settings: PretextSettings | None = None) -> Path:
+    """Where the repository ships the weights for ``settings`` (default: the default settings):
+    ``choreo_utils/weights/<key>/``. They exist for the default settings only; :func:`pretrain` uses them instead of
+    training, and ``python -m choreo_utils.pretext --ship`` (``make pretext-weights``) remakes them."""
+    return SHIPPED_ROOT / (settings or PretextSettings()).folder_name()
 
 
 def load(folder: str | os.PathLike) -> Pretrained:
@@ -249,12 +267,10 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
     folder = cached_folder(settings, root)
     if not force and (folder / "pretext.json").is_file():
         return load(folder)
+    if not force and root is None and (shipped_folder(settings) / "pretext.json").is_file():
+        return load(shipped_folder(settings))       # the weights this repository ships (same key: same settings)
 
-    index = pretext_index(settings, progress=progress)
-    held = heldout_videos(index, settings.holdout, settings.seed)
-    is_held = index["video_id"].isin(held).to_numpy()
-    used = (index["frame"].to_numpy().astype(int) - 1) % settings.frame_stride == 0
-    index, is_held = index[used], is_held[used]
+    index, is_held = _pretext_rows(settings, progress)
     start = time.perf_counter()
     frames = load_frames(index, settings.image_size)
     pose = pipeline.oracle_pose(index).features
@@ -280,16 +296,43 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
     pred_held = model.predict(frames[is_held], batch_size=256, verbose=0)
     pred_train = model.predict(frames[~is_held][::2], batch_size=256, verbose=0)
     meta = {"settings": settings.key(), "folder": settings.folder_name(),
-            "train_videos": int(index.loc[~is_held, "video_id"].nunique()), "heldout_videos": len(held),
+            "train_videos": int(index.loc[~is_held, "video_id"].nunique()),
+            "heldout_videos": int(index.loc[is_held, "video_id"].nunique()),
             "train_frames": int((~is_held).sum()), "heldout_frames": int(is_held.sum()),
             "heldout_r2": pose_r2(y[is_held], pred_held), "train_r2": pose_r2(y[~is_held][::2], pred_train),
             "history": result.history, "epoch_seconds": result.epoch_seconds, "train_seconds": train_seconds,
             "load_seconds": load_seconds, "target_mean": mean.tolist(), "target_std": std.tolist(),
-            "params": int(model.count_params())}
+            "params": int(model.count_params()), "weights_sha256": weights_digest(model)}
     with atomic_dir(folder) as tmp:
         model.save(tmp / "model.keras")
         write_json(tmp / "pretext.json", meta)
     return Pretrained(model=model, folder=folder, meta=meta)
+
+
+def _pretext_rows(settings: PretextSettings, progress: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+    """The pretext frames used (every ``frame_stride``-th) and which of them belong to held-out videos."""
+    index = pretext_index(settings, progress=progress)
+    held = heldout_videos(index, settings.holdout, settings.seed)
+    is_held = index["video_id"].isin(held).to_numpy()
+    used = (index["frame"].to_numpy().astype(int) - 1) % settings.frame_stride == 0
+    return index[used], is_held[used]
+
+
+def heldout_r2(pre: Pretrained, progress: bool = False) -> float:
+    """Measure ``pre``'s pose R² again on its held-out pretext videos (rendered again from the pretext seed if they
+    are not on disk), standardised with the training statistics it recorded — the check that shipped or cached
+    weights still do what their description says."""
+    from choreo_utils import pipeline  # noqa: PLC0415
+
+    fields = {f.name for f in dataclasses.fields(PretextSettings)}
+    settings = PretextSettings(**{k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in pre.meta["settings"].items() if k in fields})
+    index, is_held = _pretext_rows(settings, progress)
+    held = index[is_held]
+    pose = pipeline.oracle_pose(held).features
+    y = (pose - np.asarray(pre.meta["target_mean"])) / np.asarray(pre.meta["target_std"])
+    pred = pre.model.predict(load_frames(held, settings.image_size), batch_size=256, verbose=0)
+    return pose_r2(y, pred)
 
 
 # -------------------- the backbone --------------------

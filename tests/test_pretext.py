@@ -125,3 +125,45 @@ def test_smoke_mode_default_settings_are_tiny(monkeypatch):
     assert small.videos_per_genre * small.frames_per_video * small.epochs < \
         full.videos_per_genre * full.frames_per_video * full.epochs / 50
     assert small.image_size == (75, 75) and full.image_size == (75, 112)
+
+
+def test_heldout_r2_measured_again_matches_the_recorded_one(pretrained):
+    pre, _ = pretrained
+    assert pretext.heldout_r2(pre) == pytest.approx(pre.r2, abs=1e-4)
+    reloaded = pretext.load(pre.folder)
+    assert pretext.weights_digest(reloaded.model) == pre.meta["weights_sha256"]
+
+
+def test_pretrain_uses_shipped_weights_of_the_same_settings_and_never_trains(pretrained, tmp_path, monkeypatch):
+    import shutil
+
+    pre, _ = pretrained
+    shutil.copytree(pre.folder, tmp_path / "shipped" / pre.folder.name)
+    monkeypatch.setattr(pretext, "SHIPPED_ROOT", tmp_path / "shipped")
+    monkeypatch.setenv("CHOREO_ROOT", str(tmp_path / "fresh-clone"))       # an empty cache: only the shipped copy
+    monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("trained although weights are shipped"))
+    got = pretext.pretrain(_tiny(), progress=False)
+    assert got.folder == tmp_path / "shipped" / pre.folder.name
+    assert got.meta["weights_sha256"] == pre.meta["weights_sha256"]
+    with pytest.raises(pytest.fail.Exception, match="trained although"):   # other settings are not shipped: trains
+        pretext.pretrain(_tiny(epochs=2), progress=False)
+
+
+def test_the_shipped_weights_are_those_of_the_default_settings():
+    shipped = sorted(p for p in pretext.SHIPPED_ROOT.iterdir() if p.is_dir() and not p.name.startswith("__"))
+    default = pretext.PretextSettings()
+    assert [p.name for p in shipped] == [default.folder_name()], \
+        "choreo_utils/weights/ must hold exactly the default settings' weights: run `make pretext-weights`"
+    pre = pretext.load(shipped[0])
+    assert pre.meta["settings"] == default.key() and pre.meta["folder"] == default.folder_name()
+    assert pretext.weights_digest(pre.model) == pre.meta["weights_sha256"], "model.keras is not what was recorded"
+
+
+@pytest.mark.slow
+def test_the_shipped_weights_reach_their_recorded_heldout_r2(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHOREO_ROOT", str(tmp_path))        # the held-out pretext videos are rendered afresh
+    monkeypatch.delenv("CHOREO_SMOKE", raising=False)
+    pre = pretext.pretrain(pretext.PretextSettings(), progress=False)
+    assert pre.folder.parent == pretext.SHIPPED_ROOT
+    assert pretext.heldout_r2(pre) == pytest.approx(pre.r2, abs=2e-3)
+    assert pre.r2 > 0.9
