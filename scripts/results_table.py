@@ -26,7 +26,7 @@ NOTEBOOK_TABLE = ("<!-- notebooks:start -->", "<!-- notebooks:end -->")
 #: What the Colab estimate assumes a T4 GPU sustains on convolutions: a quarter of its 8.1 TFLOP/s float32 peak.
 T4_EFFECTIVE_GFLOPS = 2000.0
 NOTEBOOKS = ("01_dataset_prep", "02_feature_extraction", "03_classifier_training", "04_hyperband_tuning",
-             "05_convlstm_prediction")
+             "05_convlstm_prediction", "06_generated_motion")
 TIMINGS = "run_notebooks"  # written by scripts/run_notebooks.py at the end of `make figures`
 
 
@@ -59,7 +59,7 @@ def _missing(name: str) -> str:
 def render(m: dict[str, dict]) -> str:
     """The Markdown table (with its header and the "why they differ" paragraph) for the metrics ``m``."""
     rows: list[tuple[str, str, str]] = []
-    d1, d2, d3, d4, d5 = (m.get(n) for n in NOTEBOOKS)
+    d1, d2, d3, d4, d5, d6 = (m.get(n) for n in NOTEBOOKS)
     if d1:
         data = (f"{d1['data_source']}: {d1['videos']:,} videos, {d1['youtube_ids']:,} YouTube ids, "
                 f"{d1['genres']} genres, {d1['frames']:,} frames")
@@ -124,6 +124,7 @@ def render(m: dict[str, dict]) -> str:
                      f"the keras-io / paper output layer {keras_io:.1e} (it sees the future)", "not checked"))
     else:
         rows.append(("ConvLSTM next frame", _missing(NOTEBOOKS[4]), "no held-out metric; trained with `y = x`"))
+    rows.append(_generated_row(d6))
 
     run = m.get(TIMINGS)
     if run:
@@ -135,22 +136,54 @@ def render(m: dict[str, dict]) -> str:
     lines = ["| | ours | paper |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     lines += ["", "Why they differ: the paper's test clips had siblings from the same videos in training (leakage), "
                   "its data are real YouTube videos, and its features come from ImageNet weights; ours are synthetic "
-                  "dancers, a random-init stand-in backbone (offline), and a split grouped by YouTube id. Every "
+                  "dancers, an offline backbone pretrained on a synthetic pose task (no ImageNet weights), and a split "
+                  "grouped by YouTube id. Every "
                   "number here is written by `scripts/results_table.py` from `artifacts/metrics/*.json`, which the "
                   "notebooks write under `make figures`."]
     return "\n".join(lines)
+
+
+def _generated_row(d6: dict | None) -> tuple[str, str, str]:
+    """Notebook 06's row: genre accuracy and Fréchet distance of the rollouts by horizon window, with the verdicts."""
+    label = "Generated motion keeps its genre? ConvLSTM rollouts judged by a genre classifier of real motion"
+    paper = "not measured (pixels only)"
+    if not d6:
+        return label, _missing(NOTEBOOKS[5]), paper
+    horizons, acc, fr = d6["horizons"], d6["accuracy"], d6["frechet"]
+    sources = ("real", "ConvLSTM", "copy-last", "linear")
+
+    def series(values: list[dict], fmt) -> str:
+        return " / ".join(fmt(v["mean"]) for v in values)
+
+    def dist(x: float) -> str:
+        return f"{x:,.0f}" if x >= 100 else f"{x:.1f}"
+
+    accuracy = ", ".join(f"{s} {series(acc[s], _pct)}" for s in sources if s in acc)
+    distance = ", ".join(f"{s} {series(fr['by_source'][s], dist)}" for s in sources[1:] if s in fr["by_source"])
+    kept = d6["keeps_genre"]["kept"]
+    keeps = f"up to horizon {d6['kept_up_to_horizon']}" if kept else f"in no window, not even horizons {horizons[0]}"
+    at = max(kept, 1) - 1
+    text = (f"genre accuracy at horizons {' / '.join(horizons)}: {accuracy} (chance {_pct(d6['chance'])}); the rollout "
+            f"keeps its genre (as often as the real continuation, and above chance) **{keeps}**; at {horizons[at]}, "
+            f"vs copy-last: **{d6['accuracy_verdicts']['vs_copy_last'][at]}**. Fréchet distance on the {fr['space']}: "
+            f"{distance} vs the real-vs-real floor {series(fr['by_source']['real'], dist)}; at {horizons[at]}, vs "
+            f"copy-last: {fr['verdicts']['copy-last'][at]}. Evaluated on {d6['counts']['eval_units']} YouTube ids "
+            + ("notebook 05 never touched" if d6.get("videos_mode") == "unseen" else "of notebook 05's test split"))
+    return f"{label} ({len(d6['seeds'])} seeds)", text, paper
 
 
 #: The README's notebook table: what each notebook answers (its badge and run times are added by render_notebooks).
 QUESTIONS = {
     "01_dataset_prep": "What is in the data, and how do we cut it into clips without leaking videos between train "
                        "and test?",
-    "02_feature_extraction": "How does transfer learning turn each frame into a vector, fast — and what is an honest "
-                             "offline stand-in?",
+    "02_feature_extraction": "How does transfer learning turn each frame into a vector, fast — and which backbone "
+                             "that runs offline exposes the dancers' pose?",
     "03_classifier_training": "Can a BiLSTM over 30-frame clips tell 16 genres apart? Does it use motion? How much "
                               "did leakage inflate the paper?",
     "04_hyperband_tuning": "Does Hyperband find good hyperparameters faster than random search at the same budget?",
     "05_convlstm_prediction": "Can a ConvLSTM predict the next frame of a dance better than copying the last one?",
+    "06_generated_motion": "Does the generated dance keep its genre? ConvLSTM rollouts judged by a genre classifier "
+                           "and the Fréchet distance, by horizon",
 }
 
 
@@ -168,15 +201,16 @@ def render_notebooks(m: dict[str, dict], repo: str, ref: str = "main") -> str:
     The estimate keeps every CPU-bound second (data generation, graph tracing, small LSTMs: Colab's free runtime
     has 2 vCPUs too) and rescales only the convolution-bound work the notebooks time themselves — feature
     extraction (02) and ConvLSTM training (05) — by the GEMM rate measured in the same run (notebook 02) over
-    ``T4_EFFECTIVE_GFLOPS``."""
+    ``T4_EFFECTIVE_GFLOPS``; notebook 06's classifier training and rollouts are rescaled the same way."""
     run = m.get(TIMINGS) or {}
     seconds = {name.removesuffix(".ipynb"): secs for name, secs in run.get("seconds", {}).items()}
-    d2, d5 = m.get(NOTEBOOKS[1], {}), m.get(NOTEBOOKS[4], {})
+    d2, d5, d6 = m.get(NOTEBOOKS[1], {}), m.get(NOTEBOOKS[4], {}), m.get(NOTEBOOKS[5], {})
     gemm = d2.get("gemm_gflops")
     train5 = d5.get("training_seconds", 0.0) or 0.0
     if isinstance(train5, dict):                  # per model trained (ConvLSTM, no-memory ablation, ...)
         train5 = float(sum(sum(v) if isinstance(v, list) else v for v in train5.values()))   # lists: per seed
-    gpu_bound = {NOTEBOOKS[1]: d2.get("extract_seconds", 0.0) or 0.0, NOTEBOOKS[4]: train5}
+    gpu_bound = {NOTEBOOKS[1]: d2.get("extract_seconds", 0.0) or 0.0, NOTEBOOKS[4]: train5,
+                 NOTEBOOKS[5]: float(sum((d6.get("timing") or {}).values()))}
     cpu_head = f"{run.get('cpu_count', 2)}-core CPU (measured)"
     lines = [f"| notebook | question it answers | | {cpu_head} | Colab T4 GPU (estimated) |", "|---|---|---|---|---|"]
     badge = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -195,12 +229,14 @@ def render_notebooks(m: dict[str, dict], repo: str, ref: str = "main") -> str:
             cpu_cell = gpu_cell = "*(run `make figures`)*"
         lines.append(f"| {link} | {QUESTIONS[name]} | {open_in} | {cpu_cell} | {gpu_cell} |")
     if seconds:
-        lines.append(f"| **all five** | | | **{_duration(total_cpu)}** | **≈ {_duration(total_gpu)}** |")
+        count = {5: "five", 6: "six", 7: "seven"}.get(len(NOTEBOOKS), str(len(NOTEBOOKS)))
+        lines.append(f"| **all {count}** | | | **{_duration(total_cpu)}** | **≈ {_duration(total_gpu)}** |")
         lines += ["", f"Run times: measured by the last `make figures` ({run['params']}, {run['cpu_count']} CPU cores); "
-                      f"the Colab estimate keeps the CPU-bound work and rescales feature extraction and ConvLSTM "
-                      f"training from this CPU's measured {gemm or float('nan'):.0f} GFLOP/s to "
-                      f"{T4_EFFECTIVE_GFLOPS:.0f} GFLOP/s (a quarter of a T4's float32 peak). A notebook opened alone "
-                      "first rebuilds what earlier ones cached (01–02)."]
+                      f"the Colab estimate keeps the CPU-bound work and rescales feature extraction, ConvLSTM "
+                      f"training and notebook 06's classifier training and rollouts from this CPU's measured "
+                      f"{gemm or float('nan'):.0f} GFLOP/s to {T4_EFFECTIVE_GFLOPS:.0f} GFLOP/s (a quarter of a T4's "
+                      "float32 peak). A notebook opened alone first rebuilds what earlier ones cached (01–02); "
+                      "notebook 06 judges the models notebook 05 saved, so run 05 first."]
     return "\n".join(lines)
 
 

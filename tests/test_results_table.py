@@ -152,3 +152,31 @@ def test_notebook_table_has_badges_from_pyproject_and_run_times():
     assert all(line.count("|") == 6 for line in text.splitlines() if line.startswith("| ["))
     assert "run `make figures`" in rt.render_notebooks({}, "https://github.com/a/b")
     assert rt.repository().startswith("https://github.com/")
+
+
+def test_generated_motion_row_reads_notebook_06_metrics():
+    iv = lambda m: {"mean": m, "low": m - 0.05, "high": m + 0.05, "n_seeds": 3, "n_units": 89, "confidence": 0.95}  # noqa: E731
+    m = _metrics()
+    m["06_generated_motion"] = {
+        "seeds": [0, 1, 2], "videos_mode": "unseen", "horizons": ["1–10", "11–20"], "chance": 0.0625,
+        "accuracy": {"real": [iv(0.767), iv(0.756)], "ConvLSTM": [iv(0.412), iv(0.067)],
+                     "copy-last": [iv(0.067), iv(0.067)], "linear": [iv(0.071), iv(0.067)]},
+        "accuracy_verdicts": {"vs_copy_last": ["ConvLSTM recognised more often than copy-last by 34.5 points",
+                                               "makes no measurable difference (+0.0 points)"]},
+        "keeps_genre": {"kept": 1}, "kept_up_to_horizon": 10, "counts": {"eval_units": 89},
+        "frechet": {"space": "embedding of the 06 genre classifier (trained on real grayscale windows), d = 16",
+                    "by_source": {"real": [iv(23.0), iv(20.2)], "ConvLSTM": [iv(1362.4), iv(1567.4)],
+                                  "copy-last": [iv(1503.9), iv(1522.2)], "linear": [iv(1419.2), iv(1535.1)]},
+                    "verdicts": {"copy-last": ["ConvLSTM closer to real windows than copy-last: lower distance by 141.6",
+                                               "makes no measurable difference (-45.2)"]}}}
+    table = rt.render(m)
+    for text in ["real 76.7% / 75.6%, ConvLSTM 41.2% / 6.7%", "(chance 6.2%)", "**up to horizon 10**",
+                 "at 1–10, vs copy-last: **ConvLSTM recognised more often than copy-last by 34.5 points**",
+                 "ConvLSTM 1,362 / 1,567", "the real-vs-real floor 23.0 / 20.2", "d = 16",
+                 "lower distance by 141.6", "89 YouTube ids notebook 05 never touched", "(3 seeds)"]:
+        assert text in table, text
+    del m["06_generated_motion"]
+    assert "run `notebooks/06_generated_motion.ipynb`" in rt.render(m)
+    assert "| **all six** |" in rt.render_notebooks({"run_notebooks": {"params": "default.yaml", "cpu_count": 2,
+                                                                      "seconds": {"06_generated_motion.ipynb": 9.0}}},
+                                                     "https://github.com/a/b")

@@ -35,13 +35,27 @@ Modules (every public name is re-exported here, so ``prediction.shift_frames`` e
 * :mod:`~choreo_utils.prediction.metrics` — MSE, PSNR and SSIM per frame, by horizon, model vs baseline;
 * :mod:`~choreo_utils.prediction.study` — one architecture over several seeds (compiled once), errors per test
   unit and paired gains with 95% intervals (``stats.paired_bootstrap``);
-* :mod:`~choreo_utils.prediction.plots` — the study's figure: gains with every seed shown.
+* :mod:`~choreo_utils.prediction.genre_eval` — does a rollout keep its genre? The per-seed ConvLSTMs of notebook 05
+  (checked against its parameters), videos neither model has seen, a genre classifier for real grayscale windows,
+  a one-frame-per-step rollout, genre accuracy and Fréchet distance (on the classifier's embedding) by horizon
+  against the real continuation and the baselines (notebook 06);
+* :mod:`~choreo_utils.prediction.plots` — the study's figures: gains with every seed shown; genre accuracy and
+  Fréchet distance by horizon.
 
 Pictures of predictions (``side_by_side``, ``to_uint8``) live in :mod:`choreo_utils.viz`.
 """
 from __future__ import annotations
 
 from choreo_utils.prediction.data import load_sequences, sequence_table, split_sequences, video_sequences
+from choreo_utils.prediction.genre_eval import (MIN_SAMPLES_PER_DIM, VIDEO_MODES, WINDOW_SOURCES, ClassifierRun,
+                                                FrechetSampleWarning, GenreEval, above_chance, accuracy_table,
+                                                assign_videos, build_genre_classifier, check_disjoint,
+                                                classify_windows, compare_accuracy, compare_frechet,
+                                                evaluate_rollouts, fast_rollout, frechet_by_horizon, frechet_distance,
+                                                frechet_distance_from_features, frechet_table, halves,
+                                                horizon_windows, keeps_genre, load_predictors, motion_energy,
+                                                predictor_folder, spread_rows, train_classifiers, unit_accuracy,
+                                                video_table, window_labels, window_rows)
 from choreo_utils.prediction.frames import (PAPER_SIZE, check_frames, frames_to_sequences, motion_crop,
                                             shift_frames, to_unit)
 from choreo_utils.prediction.metrics import (METRICS, PSNR_MAX, compare_rollouts, frame_metrics, improvement,
@@ -58,6 +72,12 @@ from choreo_utils.prediction.training import time_train_step, train
 from choreo_utils.training import TrainResult
 
 __all__ = [
+    "MIN_SAMPLES_PER_DIM", "VIDEO_MODES", "WINDOW_SOURCES", "ClassifierRun", "FrechetSampleWarning", "GenreEval",
+    "above_chance", "accuracy_table", "assign_videos", "build_genre_classifier", "check_disjoint", "classify_windows",
+    "compare_accuracy", "compare_frechet", "evaluate_rollouts", "fast_rollout", "frechet_by_horizon",
+    "frechet_distance", "frechet_distance_from_features", "frechet_table", "halves", "horizon_windows", "keeps_genre",
+    "load_predictors", "motion_energy", "predictor_folder", "spread_rows", "train_classifiers", "unit_accuracy",
+    "video_table", "window_labels", "window_rows",
     "DEFAULT_CONFIG", "METRICS", "PAPER_CONFIG", "PSNR_MAX", "PAPER_SIZE", "PredictFn", "SeedRun", "TrainResult",
     "as_predict_fn", "build_model", "build_paper_model", "by_unit", "causal_conv3d", "causal_leak", "check_frames",
     "compare_rollouts", "copy_last", "copy_last_rollout", "count_params", "frame_metrics", "frames_to_sequences",
