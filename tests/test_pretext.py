@@ -157,6 +157,8 @@ def test_the_shipped_weights_are_those_of_the_default_settings():
     pre = pretext.load(shipped[0])
     assert pre.meta["settings"] == default.key() and pre.meta["folder"] == default.folder_name()
     assert pretext.weights_digest(pre.model) == pre.meta["weights_sha256"], "model.keras is not what was recorded"
+    ex = features.build_extractor("pose_pretext", default.image_size, weights=shipped[0])   # the backbone builds
+    assert ex.dim == default.filters[-1] and ex.layer == pretext.LAYER
 
 
 @pytest.mark.slow
