@@ -47,7 +47,7 @@ Pictures of predictions (``side_by_side``, ``to_uint8``) live in :mod:`choreo_ut
 from __future__ import annotations
 
 from choreo_utils.prediction.data import load_sequences, sequence_table, split_sequences, video_sequences
-from choreo_utils.prediction.genre_eval import (MIN_SAMPLES_PER_DIM, VIDEO_MODES, WINDOW_SOURCES, ClassifierRun,
+from choreo_utils.prediction.genre_eval import (MIN_SAMPLES_PER_DIM, VIDEO_MODES, WINDOW_SOURCES,
                                                 FrechetSampleWarning, GenreEval, above_chance, accuracy_table,
                                                 assign_videos, build_genre_classifier, check_disjoint,
                                                 classify_windows, compare_accuracy, compare_frechet,
@@ -72,7 +72,7 @@ from choreo_utils.prediction.training import time_train_step, train
 from choreo_utils.training import TrainResult
 
 __all__ = [
-    "MIN_SAMPLES_PER_DIM", "VIDEO_MODES", "WINDOW_SOURCES", "ClassifierRun", "FrechetSampleWarning", "GenreEval",
+    "MIN_SAMPLES_PER_DIM", "VIDEO_MODES", "WINDOW_SOURCES", "FrechetSampleWarning", "GenreEval",
     "above_chance", "accuracy_table", "assign_videos", "build_genre_classifier", "check_disjoint", "classify_windows",
     "compare_accuracy", "compare_frechet", "evaluate_rollouts", "fast_rollout", "frechet_by_horizon",
     "frechet_distance", "frechet_distance_from_features", "frechet_table", "halves", "horizon_windows", "keeps_genre",

@@ -46,6 +46,7 @@ import pandas as pd
 from choreo_utils.checks import positive_int
 from choreo_utils.config import GENRES
 from choreo_utils.prediction.frames import check_frames, to_unit
+from choreo_utils.prediction.study import SeedRun
 
 #: Where each window of frames comes from: the real continuation, our model, and the two baselines.
 WINDOW_SOURCES: tuple[str, ...] = ("real", "ConvLSTM", "copy-last", "linear")
@@ -371,18 +372,8 @@ def build_genre_classifier(window: int, frame_shape: tuple[int, int, int], n_cla
     return model
 
 
-@dataclasses.dataclass
-class ClassifierRun:
-    """The genre classifier trained under one seed: its weights, loss/accuracy per epoch and seconds per epoch."""
-
-    seed: int
-    weights: list[np.ndarray]
-    history: dict[str, list[float]]
-    epoch_seconds: list[float]
-
-
 def train_classifiers(build: Callable[[], Any], x: np.ndarray, labels: Sequence[int], seeds: Sequence[int],
-                      epochs: int, batch_size: int = 32, progress: bool = True) -> tuple[Any, list[ClassifierRun]]:
+                      epochs: int, batch_size: int = 32, progress: bool = True) -> tuple[Any, list[SeedRun]]:
     """Train ``build()`` on windows ``x`` with integer genre ``labels`` once per seed; ``(model, runs)``.
 
     Built (and traced) once under the first seed; later seeds get the weights a fresh build under them would have
@@ -407,7 +398,7 @@ def train_classifiers(build: Callable[[], Any], x: np.ndarray, labels: Sequence[
             runtime.reinitialize(model, build, seed)
         res = fit(model, x, y, epochs=positive_int(epochs, "epochs"), batch_size=positive_int(batch_size, "batch_size"),
                   seed=seed, progress=f"genre classifier, seed {seed}" if progress else None)
-        runs.append(ClassifierRun(seed, [np.array(w) for w in model.get_weights()], res.history, res.epoch_seconds))
+        runs.append(SeedRun(seed, [np.array(w) for w in model.get_weights()], res.history, res.epoch_seconds))
     return model, runs
 
 
@@ -532,7 +523,7 @@ class GenreEval:
     count: int
 
 
-def evaluate_rollouts(classifier: Any, classifier_runs: Sequence[ClassifierRun], predictors: Mapping[int, Any],
+def evaluate_rollouts(classifier: Any, classifier_runs: Sequence[SeedRun], predictors: Mapping[int, Any],
                       context: np.ndarray, future: np.ndarray, labels: Sequence[int], units: Sequence[Any],
                       window: int, count: int, rollout: Callable[..., np.ndarray] = fast_rollout,
                       progress: bool = True) -> GenreEval:
