@@ -178,8 +178,8 @@ QUESTIONS = {
                        "and test?",
     "02_feature_extraction": "How does transfer learning turn each frame into a vector, fast — and which backbone "
                              "that runs offline exposes the dancers' pose?",
-    "03_classifier_training": "Can a BiLSTM over 30-frame clips tell 16 genres apart? Does it use motion? How much "
-                              "did leakage inflate the paper?",
+    "03_classifier_training": "Can a BiLSTM over 30-frame clips tell 16 genres apart? Does it use motion? Does the "
+                              "paper's leaky split inflate the score?",
     "04_hyperband_tuning": "Does Hyperband find good hyperparameters faster than random search at the same budget?",
     "05_convlstm_prediction": "Can a ConvLSTM predict the next frame of a dance better than copying the last one?",
     "06_generated_motion": "Does the generated dance keep its genre? ConvLSTM rollouts judged by a genre classifier "
