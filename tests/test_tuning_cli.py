@@ -78,7 +78,8 @@ def test_export_passes_notebook_04_settings_from_default_params(tmp_path, monkey
     monkeypatch.setattr(pipeline, "clip_data", lambda **kw: seen.append(kw) or _FakeClipData())
     pipeline.export_tuning_data(str(project_root() / "params" / "default.yaml"), str(tmp_path / "d.npz"))
     (kw,) = seen
-    assert (kw["layer"], kw["train_stride"], kw["batch_size"]) == ("mixed2", 30, 64)   # not None, 6, 128
+    # BACKBONE, FEATURE_LAYER, TUNE_TRAIN_STRIDE and EXTRACT_BATCH (clip_data's defaults: inception_v3, None, None, 64)
+    assert (kw["backbone"], kw["layer"], kw["train_stride"], kw["batch_size"]) == ("pose_pretext", None, 30, 64)
     assert kw["clip_len"] == 30 and list(kw["image_size"]) == [75, 112] and kw["data_source"] == "synthetic"
     assert not {"epochs", "feature_layer", "extract_batch", "tune_train_stride"} & set(kw)
 
