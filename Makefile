@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
+DOCS_STAMP := $(VENV)/.installed-docs
 # `make figures PARAMS=params/full.yaml`: every study at its full number of seeds
 PARAMS ?= params/default.yaml
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -30,7 +31,7 @@ figures: $(STAMP)  ## run every notebook with $(PARAMS) (default.yaml), REWRITE 
 	$(BIN)/python scripts/run_notebooks.py --params $(PARAMS) --inplace
 	$(BIN)/python scripts/results_table.py
 
-unit: $(STAMP)  ## unit tests only
+unit: $(DOCS_STAMP)  ## unit tests only (with the docs extra, so the site builder's MkDocs test runs too)
 	$(BIN)/python -m pytest -m "not notebooks" -q
 
 notebooks: $(STAMP)  ## execute every notebook with params/smoke.yaml (papermill injects, nbval runs)
@@ -42,7 +43,6 @@ test: unit notebooks site-check  ## everything CI runs (CI also runs `make colab
 
 # The course site: the committed notebooks as they are (never re-run), README as the front page, the figures.
 # Its own extra (`docs`: MkDocs, mkdocs-jupyter, Selenium), pinned like the rest; colab-check does not install it.
-DOCS_STAMP := $(VENV)/.installed-docs
 $(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -c $(CONSTRAINTS) -e ".[dev,docs]"
 	touch $@
