@@ -48,15 +48,29 @@ def checked_params(path: str, notebooks: list[Path]) -> tuple[dict[str, object],
     return values, declared
 
 
-def tidy_metadata(path: Path) -> None:
+def tidy_metadata(path: Path, source: Path | None = None) -> None:
     """Papermill records absolute input/output paths in the notebook's metadata: keep only the file names, so a
-    committed notebook carries no machine paths."""
+    committed notebook carries no machine paths (``source``: the notebook that was run, when papermill was given
+    it as a notebook object rather than a path)."""
     nb = json.loads(path.read_text())
     meta = nb.get("metadata", {}).get("papermill", {})
+    if source is not None:
+        meta["input_path"] = str(source)
     for key in ("input_path", "output_path"):
         if meta.get(key):
             meta[key] = Path(meta[key]).name
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def without_injected_cells(path: Path):
+    """The notebook at ``path`` without cells tagged ``injected-parameters``. Papermill replaces such a cell only
+    when it injects something; one left by an earlier run would otherwise run again, after the ``parameters``
+    cell, and override it silently."""
+    import nbformat  # noqa: PLC0415
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    return nb
 
 
 def _same(a: object, b: object) -> bool:
@@ -91,11 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         print(f"--> {path.name}: {len(passed)} parameters injected from {args.params} {sorted(passed)}", flush=True)
-        pm.execute_notebook(str(path), str(out), parameters=passed, cwd=str(path.parent),
+        source = without_injected_cells(path)   # a stale injected cell would override the parameters cell
+        pm.execute_notebook(source, str(out), parameters=passed, cwd=str(path.parent),
                             prepare_only=args.prepare_only, progress_bar=False, log_output=False,
                             coalesce_streams=True)   # progress bars keep only their final state
         if not args.prepare_only:
-            tidy_metadata(out)
+            tidy_metadata(out, source=path)
         if args.inplace:  # replace the committed notebook only once the run has finished
             tmp = path.with_suffix(".ipynb.part")
             shutil.copyfile(out, tmp)

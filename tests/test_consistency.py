@@ -63,6 +63,8 @@ def test_committed_notebooks_are_clean_runs(path):
     code = [c for c in _cells(path) if c["cell_type"] == "code"]
     counts = [c.get("execution_count") for c in code]
     assert counts == list(range(1, len(code) + 1)), f"{path.name}: re-run it top to bottom (make figures)"
+    stale = [c for c in _cells(path) if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    assert not stale, f"{path.name} carries an injected-parameters cell: it would override its parameters cell"
     errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, f"{path.name} was committed with an error output"
     assert path.stat().st_size < 3_000_000
@@ -157,3 +159,20 @@ def test_committed_outputs_hold_no_machine_paths_or_warnings(path):
     for warning in ("Warning:", "WARNING", "W0000", "E0000", "absl::"):
         assert warning not in streams, f"{path.name}: committed output shows a library warning ({warning})"
     assert "\r" not in streams, f"{path.name}: a progress bar kept its intermediate states (run via make figures)"
+
+
+def test_the_runner_drops_a_stale_injected_parameters_cell(tmp_path):
+    import importlib.util
+
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    nb = nbformat.v4.new_notebook()
+    params, stale, body = (nbformat.v4.new_code_cell(s) for s in ("X = 1", "X = 2", "print(X)"))
+    params.metadata["tags"], stale.metadata["tags"] = ["parameters"], ["injected-parameters"]
+    nb.cells = [params, stale, body]
+    nbformat.write(nb, tmp_path / "99_t.ipynb")
+    cleaned = runner.without_injected_cells(tmp_path / "99_t.ipynb")
+    assert ["".join(c.source) for c in cleaned.cells] == ["X = 1", "print(X)"]
