@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         pm.execute_notebook(source, str(out), parameters=passed, cwd=str(path.parent),
                             prepare_only=args.prepare_only, progress_bar=False, log_output=False,
                             coalesce_streams=True)   # progress bars keep only their final state
-        if not args.prepare_only:
+        if out.is_file():   # prepared copies too: papermill was given a notebook object, not the path
             tidy_metadata(out, source=path)
         if args.inplace:  # replace the committed notebook only once the run has finished
             tmp = path.with_suffix(".ipynb.part")

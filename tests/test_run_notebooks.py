@@ -40,7 +40,11 @@ def test_each_notebook_gets_only_the_keys_it_declares(runner, executed, tmp_path
     params.write_text("SEED: 3\nPRED_EPOCHS: 1\nEXTRACT_BATCH: 8\n")   # 05 declares PRED_EPOCHS, 02 EXTRACT_BATCH
     nb = project_root() / "notebooks" / "05_convlstm_prediction.ipynb"
     assert runner.main(["--params", str(params), "--prepare-only", "--output-dir", str(tmp_path / "out"), str(nb)]) == 0
-    assert executed == [(str(nb), {"SEED": 3, "PRED_EPOCHS": 1}, True)]
+    ((src, passed, prepare_only),) = executed
+    assert passed == {"SEED": 3, "PRED_EPOCHS": 1} and prepare_only
+    # the notebook itself, without any injected-parameters cell an earlier run may have left
+    assert [c.source for c in src.cells] == [c.source for c in runner.without_injected_cells(nb).cells]
+    assert sum("parameters" in c.metadata.get("tags", []) for c in src.cells) == 1
 
 
 def test_the_shipped_parameter_files_are_all_declared(runner):
