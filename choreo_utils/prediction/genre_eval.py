@@ -46,7 +46,7 @@ import pandas as pd
 from choreo_utils.checks import positive_int
 from choreo_utils.config import GENRES
 from choreo_utils.prediction.frames import check_frames, to_unit
-from choreo_utils.prediction.study import SeedRun
+from choreo_utils.prediction.study import SeedRun, over_seeds
 
 #: Where each window of frames comes from: the real continuation, our model, and the two baselines.
 WINDOW_SOURCES: tuple[str, ...] = ("real", "ConvLSTM", "copy-last", "linear")
@@ -379,27 +379,16 @@ def train_classifiers(build: Callable[[], Any], x: np.ndarray, labels: Sequence[
     Built (and traced) once under the first seed; later seeds get the weights a fresh build under them would have
     (``runtime.reinitialize``). The model ends with the last seed's weights; ``prediction.with_weights(model, run)``
     switches."""
-    from choreo_utils import runtime  # noqa: PLC0415
     from choreo_utils.training import fit  # noqa: PLC0415
 
     x = to_unit(check_frames(x, ndim=(5,), name="windows"), "windows")
     y = np.asarray(labels, dtype=np.int64)
     if len(y) != len(x):
         raise ValueError(f"one label per window is needed: {len(x)} windows, {len(y)} labels")
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("train_classifiers needs at least one seed")
-    model, runs = None, []
-    for seed in seeds:
-        if model is None:
-            runtime.set_seed(seed)
-            model = build()
-        else:
-            runtime.reinitialize(model, build, seed)
-        res = fit(model, x, y, epochs=positive_int(epochs, "epochs"), batch_size=positive_int(batch_size, "batch_size"),
-                  seed=seed, progress=f"genre classifier, seed {seed}" if progress else None)
-        runs.append(SeedRun(seed, [np.array(w) for w in model.get_weights()], res.history, res.epoch_seconds))
-    return model, runs
+    epochs, batch_size = positive_int(epochs, "epochs"), positive_int(batch_size, "batch_size")
+    return over_seeds(build, seeds, lambda model, seed: fit(
+        model, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
+        progress=f"genre classifier, seed {seed}" if progress else None), what="train_classifiers")
 
 
 def classify_windows(model: Any, windows: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:

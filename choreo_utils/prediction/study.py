@@ -29,31 +29,42 @@ class SeedRun:
     epoch_seconds: list[float]
 
 
-def train_seeds(build: Callable[[tuple[int, int, int]], Any], x: np.ndarray, y: np.ndarray, seeds: Sequence[int],
-                epochs: int, batch_size: int, label: str = "model", progress: bool = True) -> list[SeedRun]:
-    """Train ``build(frame_shape)`` on ``(x, y)`` once per seed; returns each seed's trained weights.
+def over_seeds(build: Callable[[], Any], seeds: Sequence[int], fit_one: Callable[[Any, int], Any],
+               what: str = "train_seeds") -> tuple[Any, list[SeedRun]]:
+    """Train one architecture once per seed: ``(model, runs)``, the model holding the last seed's weights.
 
-    The model is built (and its training graph traced) once, under the first seed; later seeds get the weights
-    it would have had if built under them (:func:`choreo_utils.runtime.reinitialize`) — the same numbers as a
-    fresh build, without re-tracing. ``build`` must not compile with a seed of its own; it is called under
-    ``runtime.set_seed(seed)``."""
+    ``build()`` is called once, under ``runtime.set_seed`` of the first seed (its graph is traced once); later seeds
+    get the weights a fresh build under them would have (:func:`choreo_utils.runtime.reinitialize`) — the same
+    numbers as a fresh build, without re-tracing. ``fit_one(model, seed)`` trains and returns a
+    :class:`choreo_utils.training.TrainResult`. ``build`` must not compile with a seed of its own."""
     from choreo_utils import runtime  # noqa: PLC0415
-    from choreo_utils.prediction.training import train  # noqa: PLC0415
 
     seeds = [int(s) for s in seeds]
     if not seeds:
-        raise ValueError("train_seeds needs at least one seed (e.g. PRED_SEEDS = [0, 1, 2])")
-    shape = tuple(x.shape[2:])
+        raise ValueError(f"{what} needs at least one seed (e.g. PRED_SEEDS = [0, 1, 2])")
     model, runs = None, []
     for seed in seeds:
         if model is None:
             runtime.set_seed(seed)
-            model = build(shape)
+            model = build()
         else:
-            runtime.reinitialize(model, lambda: build(shape), seed)
-        run = train(model, x, y, epochs=positive_int(epochs, "epochs"), batch_size=batch_size, seed=seed,
-                    progress=f"{label}, seed {seed}" if progress else None)
-        runs.append(SeedRun(seed, [np.array(w) for w in model.get_weights()], run.history, run.epoch_seconds))
+            runtime.reinitialize(model, build, seed)
+        result = fit_one(model, seed)
+        runs.append(SeedRun(seed, [np.array(w) for w in model.get_weights()], result.history, result.epoch_seconds))
+    return model, runs
+
+
+def train_seeds(build: Callable[[tuple[int, int, int]], Any], x: np.ndarray, y: np.ndarray, seeds: Sequence[int],
+                epochs: int, batch_size: int, label: str = "model", progress: bool = True) -> list[SeedRun]:
+    """Train ``build(frame_shape)`` on shifted pairs ``(x, y)`` once per seed (:func:`over_seeds`); returns each
+    seed's trained weights."""
+    from choreo_utils.prediction.training import train  # noqa: PLC0415
+
+    shape = tuple(x.shape[2:])
+    epochs = positive_int(epochs, "epochs")
+    _, runs = over_seeds(lambda: build(shape), seeds, lambda model, seed: train(
+        model, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
+        progress=f"{label}, seed {seed}" if progress else None))
     return runs
 
 
