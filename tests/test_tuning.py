@@ -443,3 +443,58 @@ def test_random_search_spends_the_hyperband_budget_refilling_early_stopped_trial
     last = run("a", epochs_run=1)                            # one epoch left: granted 1
     assert grants == [2, 2, 2, 2, 1] and last.hyperparameters.values[tuners.EPOCHS_KEY] == 1
     assert sum(ran.values()) == 7 and oracle.create_trial("a").status == "STOPPED"
+
+
+# ------------------------------------------------------------------------------- project files and kills
+def test_a_save_interrupted_before_its_rename_leaves_the_previous_state(tmp_path, monkeypatch):
+    """keras-tuner empties oracle.json/trial.json and then writes them, so a search killed in between could not be
+    resumed (CI once caught an empty oracle.json after a SIGKILL). Ours write a temporary file and rename it:
+    interrupting the rename must leave the previous, readable state and no temporary file."""
+    from choreo_utils import io_utils
+
+    cfg = T.SearchConfig("random", max_epochs=2, factor=2, epochs=2, **FAST)
+    tuner = T.make_tuner(cfg, (4, 8), 2, directory=tmp_path, project_name="rs")
+    oracle, project = tuner.oracle, tmp_path / "rs"
+    trial = oracle.create_trial("tuner0")
+    oracle.update_trial(trial.trial_id, {T.OBJECTIVE: 0.5, "epochs_run": 2.0})
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+    tuner.save()
+    files = {p.relative_to(project): p.read_text() for p in project.rglob("*.json")}
+    assert {"oracle.json", "tuner0.json", f"trial_{trial.trial_id}/trial.json"} <= {str(p) for p in files}
+
+    def killed(src, dst):
+        raise _Interrupt()
+
+    monkeypatch.setattr(io_utils.os, "replace", killed)
+    second = None
+    with pytest.raises(_Interrupt):
+        second = oracle.create_trial("tuner0")               # saves oracle.json as it hands the trial out
+    with pytest.raises(_Interrupt):
+        oracle.update_trial(trial.trial_id, {T.OBJECTIVE: 0.9, "epochs_run": 2.0})    # saves trial.json
+    with pytest.raises(_Interrupt):
+        tuner.save()                                        # tuner0.json (and oracle.json)
+    monkeypatch.undo()
+    assert second is None
+    assert {p.relative_to(project): p.read_text() for p in project.rglob("*.json")} == files
+    assert not [p for p in project.rglob("*") if p.name.endswith(".part")]
+    resumed = T.make_tuner(cfg, (4, 8), 2, directory=tmp_path, project_name="rs")
+    assert list(resumed.oracle.trials) == [trial.trial_id]
+    assert resumed.oracle.trials[trial.trial_id].score == 0.5
+
+
+def test_an_unreadable_project_file_is_a_clear_error(tmp_path):
+    data, cfg = _tiny_data(), T.SearchConfig("random", **FAST)
+    project, _ = prepare_project(cfg, data, tmp_path, "p", overwrite=False, tensorboard=False)
+    (project / "oracle.json").write_text("")                 # what keras-tuner's own save left after a kill
+    with pytest.raises(T.CorruptProjectError, match=r"oracle\.json \(keras-tuner oracle state\) is corrupt.*--overwrite"):
+        T.check_project(project, cfg, data)
+    with pytest.raises(T.CorruptProjectError, match=r"oracle\.json .*overwrite=True"):
+        T.trial_table(project)
+    (project / "oracle.json").write_text("{}")
+    (project / "trial_0").mkdir()
+    (project / "trial_0" / "trial.json").write_text('{"trial_id": "0"')
+    with pytest.raises(T.CorruptProjectError, match=r"trial_0/trial\.json \(keras-tuner trial\) is corrupt"):
+        T.trial_table(project)
+    prepare_project(cfg, data, tmp_path, "p", overwrite=True, tensorboard=False)     # the fix it names works
+    assert T.check_project(project, cfg, data) is False

@@ -23,7 +23,7 @@ The modules, each with one job:
 ``errors``         :class:`ConfigurationError`: bad settings/data/project (not retried) vs runtime failures
 ``data``           the train + validation arrays of a search (:class:`TuningData`) and their ``.npz`` files
 ``tuners``         keras-tuner subclasses that seed trials and record epochs and times; :func:`make_tuner`
-``project``        a project's folder: fingerprint and resume guard (:func:`check_project`)
+``project``        a project's folder: fingerprint and resume guard (:func:`check_project`), its JSON read back
 ``results``        :class:`SearchResult`, :func:`trial_table`, :func:`progress_table`, :func:`summarize_progress`
 ``search``         one search in this process (:func:`run_search`)
 ``compare``        Hyperband vs RandomSearch over seeds (:func:`compare_tuners`), :func:`hyperband_claim`
@@ -49,6 +49,9 @@ What keras-tuner does behind your back, and how this package deals with it:
   CLI): ``overwrite=False`` by default, so a search **resumes**; ``overwrite=True`` (CLI ``--overwrite``) starts
   over. Every project gets a fingerprint (``choreo_search.json``: search settings + data shape + data
   hash); resuming with different settings raises :class:`SearchMismatchError` instead of mixing searches.
+- keras-tuner empties ``oracle.json`` / ``trial.json`` before writing them, so a search killed at that moment
+  could not be resumed. Our subclasses write each through a temporary file renamed into place; an unreadable
+  file (from an older version, a full disk) raises :class:`CorruptProjectError` naming the file and the fix.
 - keras-tuner reads ``seed=0`` as "no seed" (``seed or random.randint(...)``): we pass ``seed + 1``.
 - Per-trial fixed costs: keras-tuner runs ``clear_session()`` + ``gc.collect()`` before each model (that keeps
   memory flat; we freeze pre-existing objects during a search so those collections stay cheap), and Keras
@@ -80,7 +83,7 @@ from choreo_utils.tuning.data import TuningData
 from choreo_utils.tuning.distributed import (EXIT_CHIEF_LOST, EXIT_CONFIG, EXIT_RUNTIME, EXIT_USAGE, ChiefLostError,
                                              ChiefUnreachableError, WorkerFailedError, free_port, launch_distributed,
                                              run_worker, serve_chief, wait_for_chief, worker_exit_action)
-from choreo_utils.tuning.errors import ConfigurationError
+from choreo_utils.tuning.errors import ConfigurationError, CorruptProjectError
 from choreo_utils.tuning.project import FINGERPRINT_FILE, SearchMismatchError, check_project, default_directory
 from choreo_utils.tuning.plots import mean_band, plot_best_so_far
 from choreo_utils.tuning.results import SearchResult, progress_table, summarize_progress, trial_table
@@ -95,6 +98,7 @@ __all__ = [
     "CRASH_MARKER_ENV", "CRASH_TUNER_ENV", "ENV_ORACLE_IP", "ENV_ORACLE_PORT", "ENV_TUNER_ID", "EXIT_CHIEF_LOST",
     "EXIT_CONFIG", "EXIT_CRASH", "EXIT_RUNTIME", "EXIT_USAGE", "FINGERPRINT_FILE", "OBJECTIVE", "PAPER_SPACE",
     "ChiefLostError", "ChiefUnreachableError", "ClassifierHyperModel", "Comparison", "ConfigurationError",
+    "CorruptProjectError",
     "HyperbandBudget",
     "SearchConfig", "SearchMismatchError", "SearchResult", "SearchSpace", "TuningData", "WorkerFailedError",
     "batchnorm_lag", "best_so_far_grid", "describe_reach", "first_round_trials", "mean_band", "plot_best_so_far",

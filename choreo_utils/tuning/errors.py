@@ -7,6 +7,8 @@ settings, data files and project folders in this package raises :class:`Configur
 """
 from __future__ import annotations
 
+from choreo_utils.io_utils import CorruptFileError
+
 
 class ConfigurationError(ValueError):
     """Wrong arguments, settings, data or project folder: fix the call, a retry cannot help."""
@@ -18,3 +20,7 @@ class UnknownSettingError(ConfigurationError, TypeError):
 
 class DataFileNotFoundError(ConfigurationError, FileNotFoundError):
     """The tuning arrays file (``.npz``) does not exist."""
+
+
+class CorruptProjectError(ConfigurationError, CorruptFileError):
+    """A keras-tuner file of a project folder (``oracle.json``, a ``trial.json``) is truncated or not JSON."""

@@ -16,8 +16,9 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
+from choreo_utils.io_utils import CorruptFileError, read_json
 from choreo_utils.tuning.data import TuningData
-from choreo_utils.tuning.errors import ConfigurationError
+from choreo_utils.tuning.errors import ConfigurationError, CorruptProjectError
 from choreo_utils.tuning.settings import SearchConfig
 
 FINGERPRINT_FILE = "choreo_search.json"
@@ -43,6 +44,17 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{k}"] = v
     return out
+
+
+def read_project_json(path: Path, what: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A keras-tuner JSON file of a project; :class:`CorruptProjectError` (naming the file and the fix) if it is
+    truncated or not JSON. This package writes them atomically (``tuners.save_state_atomic``), but keras-tuner's
+    own writer, used by older versions, emptied a file before writing it, so a kill could leave it empty."""
+    try:
+        return read_json(path, what, "the search cannot be resumed from this project; start it again with "
+                         "overwrite=True (CLI: --overwrite) or under another project_name", required=required)
+    except CorruptFileError as exc:
+        raise CorruptProjectError(str(exc)) from exc.__cause__
 
 
 def _project_has_search(project_dir: Path) -> bool:
@@ -77,6 +89,8 @@ def check_project(project_dir: str | os.PathLike, config: SearchConfig, data: Tu
         what = "data" if all(d.startswith("data.") for d in diffs) else "search settings"
         raise SearchMismatchError(f"{project_dir} holds a search made with different {what} — resuming would mix "
                                   f"two searches:\n  " + "\n  ".join(diffs[:8]) + f"\n{fix}")
+    if (project_dir / "oracle.json").is_file():          # keras-tuner would stop on a bare JSONDecodeError
+        read_project_json(project_dir / "oracle.json", "keras-tuner oracle state")
     return True
 
 

@@ -9,7 +9,6 @@ and seed.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -17,6 +16,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from choreo_utils.tuning.project import read_project_json
 from choreo_utils.tuning.settings import OBJECTIVE, SearchConfig
 from choreo_utils.tuning.space import model_params
 
@@ -150,12 +150,12 @@ def _table_from_files(project_dir: Path) -> pd.DataFrame:
     if not (project_dir / "oracle.json").is_file():
         raise FileNotFoundError(f"no keras-tuner project at {project_dir} (no oracle.json) — check the directory "
                                 "and project_name")
-    state = json.loads((project_dir / "oracle.json").read_text())
+    state = read_project_json(project_dir / "oracle.json", "keras-tuner oracle state")
     times = state.get("choreo_times", {})
     t0 = min((t["started"] for t in times.values() if "started" in t), default=None)
     trials = {}
     for path in sorted(project_dir.glob("trial_*/trial.json")):
-        t = json.loads(path.read_text())
+        t = read_project_json(path, "keras-tuner trial", required=("trial_id", "status", "hyperparameters"))
         trials[t["trial_id"]] = t
     order = list(dict.fromkeys([*state.get("start_order", []), *sorted(trials)]))
     records = []

@@ -3,7 +3,9 @@
 
 The subclasses seed each trial, report the epochs it really ran (``epoch_from``/``epoch_to``/``epochs_run``,
 ``best_epoch``) and its seconds, and record on the oracle when each trial was handed out and ended
-(``oracle.choreo_times``). keras-tuner is imported on first use only, so importing this module stays light.
+(``oracle.choreo_times``), and write the project's JSON files atomically (:func:`save_state_atomic`), so a
+search killed at any moment resumes. keras-tuner is imported on first use only, so importing this module stays
+light.
 
 keras-tuner reads ``seed=0`` as "no seed" (``seed or random.randint(...)``): we pass ``seed + 1``.
 """
@@ -73,6 +75,12 @@ def keras_tuner_classes() -> dict[str, type]:
             super().set_state(state)
             self.choreo_times = dict(state.get("choreo_times", {}))
 
+        def save(self):                      # keras-tuner truncates, then writes: a kill between leaves ""
+            save_state_atomic(self._get_oracle_fname(), self.get_state())
+
+        def _save_trial(self, trial):
+            save_state_atomic(os.path.join(self._get_trial_dir(trial.trial_id), "trial.json"), trial.get_state())
+
     class RandomOracle(TimedOracleMixin, kt.oracles.RandomSearchOracle):
         """Random search that, given ``epoch_budget``, hands out trials until that many epochs are spent.
 
@@ -127,6 +135,11 @@ def keras_tuner_classes() -> dict[str, type]:
 
                 client.create_trial = create_trial
 
+        def save(self):                      # as keras-tuner's BaseTuner.save, each file written atomically
+            if not self._is_worker():
+                self.oracle.save()
+            save_state_atomic(self._get_tuner_fname(), self.get_state())
+
         def run_trial(self, trial, *args, **kwargs):
             from choreo_utils.runtime import set_seed  # noqa: PLC0415
 
@@ -164,6 +177,18 @@ def keras_tuner_classes() -> dict[str, type]:
 
     return {"RandomOracle": RandomOracle, "HyperbandOracle": HyperbandOracle, "RandomSearch": RandomSearch,
             "Hyperband": Hyperband}
+
+
+def save_state_atomic(path: str | os.PathLike, state: Any) -> None:
+    """Write a keras-tuner state file (``oracle.json``, ``trial.json``, ``<tuner_id>.json``) as keras-tuner's
+    ``utils.save_json`` does, but through a temporary file renamed into place: keras-tuner opens the file for
+    writing (emptying it) before it writes, so a run killed in between left an empty ``oracle.json`` that the
+    next run could not resume. Now the file holds the previous state or the new one, never a part."""
+    import json  # noqa: PLC0415
+
+    from choreo_utils.io_utils import write_bytes_atomic  # noqa: PLC0415
+
+    write_bytes_atomic(path, json.dumps(state).encode())
 
 
 def _trial_epochs(trial, granted_default: int) -> int:
