@@ -107,15 +107,27 @@ def paired_bootstrap(a, b=None, n_boot: int = 4000, confidence: float = CONFIDEN
     return Interval(float(d.mean()), float(lo), float(hi), int(n_seeds), int(n_units), confidence)
 
 
+def no_spread(diff: Interval) -> bool:
+    """Whether ``diff`` has no width around a non-zero mean: every seed (and test unit) gave the same difference,
+    or there was one seed. (No width = below 1e-6, the rounding of float32 scores.) Such an "interval" measures
+    no noise, so it cannot carry a verdict. It happens with few seeds and coarse scores: two seeds that each
+    differ by one of 74 validation clips give "+1.4 to +1.4"."""
+    return diff.high - diff.low <= 1e-6 * max(1.0, abs(diff.mean)) and diff.mean != 0     # float32 scores
+
+
 def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: float = 100.0,
             unit: str = " points", digits: int = 1) -> str:
     """The one rule: an interval above zero → ``"helps by X points (95% CI lo to hi, …)"``, below → ``"hurts by
     …"``, across zero → ``"makes no measurable difference (X, 95% CI lo to hi, …)"``; always with the interval
-    (bootstrap intervals need not be symmetric, so no "± Y") and the seeds it rests on."""
+    (bootstrap intervals need not be symmetric, so no "± Y") and the seeds it rests on. An interval with
+    :func:`no_spread` gets no verdict: ``"cannot be called: …; run more seeds"``."""
     n = f"{diff.n_seeds} seed{'s' if diff.n_seeds != 1 else ''}"
     if diff.n_units:
         n += f" × {diff.n_units} test units"
     ci = (f"{diff.confidence:.0%} CI {diff.low * scale:+.{digits}f} to {diff.high * scale:+.{digits}f}")
+    if no_spread(diff):
+        return (f"cannot be called ({diff.mean * scale:+.{digits}f}{unit} in every one of {n}: no spread to build "
+                "an interval from; run more seeds)")
     if diff.low > 0:
         return f"{better} by {diff.mean * scale:.{digits}f}{unit} ({ci}, {n})"
     if diff.high < 0:
@@ -124,7 +136,10 @@ def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: 
 
 
 def sign(diff: Interval) -> int:
-    """+1 if the interval is above zero, -1 if below, 0 if it holds zero (for tests and tables)."""
+    """+1 if the interval is above zero, -1 if below, 0 if it holds zero or has :func:`no_spread` (for tests and
+    tables: the sign :func:`verdict` states)."""
+    if no_spread(diff):
+        return 0
     return 1 if diff.low > 0 else -1 if diff.high < 0 else 0
 
 

@@ -56,6 +56,23 @@ def test_verdict_comes_from_the_interval_alone(low, high, expected):
     assert "95% CI" in iv.format()
 
 
+def test_an_interval_without_spread_gets_no_verdict():
+    # two tuner seeds that each beat the other tuner by one of 74 validation clips: the t-interval has no width
+    import numpy as np
+
+    a = np.float32([40, 44]) / 74                                           # float32 scores, as Keras reports
+    same = stats.paired_difference(a, a - np.float32(1 / 74))
+    assert same.low == pytest.approx(same.high) and same.mean == pytest.approx(1 / 74)
+    assert stats.no_spread(same) and stats.sign(same) == 0
+    assert stats.verdict(same).startswith("cannot be called (+1.4 points in every one of 2 seeds")
+    one = stats.mean_interval([0.03])                                      # a single seed: no interval either
+    assert stats.sign(one) == 0 and "cannot be called" in stats.verdict(one) and "1 seed:" in stats.verdict(one)
+    tied = stats.paired_difference([0.5, 0.6], [0.5, 0.6])                 # no difference at all: that is a result
+    assert not stats.no_spread(tied) and stats.verdict(tied).startswith("makes no measurable difference (+0.0")
+    spread = stats.paired_difference([0.5, 0.6, 0.7], [0.48, 0.57, 0.675])
+    assert not stats.no_spread(spread) and stats.sign(spread) == 1
+
+
 def test_say_wraps_long_verdicts(capsys):
     iv = stats.Interval(0.05, -0.01, 0.11, n_seeds=5, n_units=79)
     stats.say("A long comparison line: BiLSTM vs the best order-blind baseline " + stats.verdict(iv))
