@@ -151,6 +151,11 @@ def test_notebook_table_has_badges_from_pyproject_and_run_times():
             in text)
     assert all(line.count("|") == 6 for line in text.splitlines() if line.startswith("| ["))
     assert "run `make figures`" in rt.render_notebooks({}, "https://github.com/a/b")
+    m["06_generated_motion"] = {"timing": {"classifiers": 90.0, "rollouts": 40.0}}    # re-run by hand, under load
+    m["run_notebooks"]["seconds"]["06_generated_motion.ipynb"] = 100.0               # ... make figures took 100 s
+    row = next(line for line in rt.render_notebooks(m, "https://github.com/a/b").splitlines()
+               if line.startswith("| [06"))
+    assert row.endswith("| 1.7 min | ≈ 5 s |")                 # all of it rescaled (100 × 100/2000), never below 0
     assert rt.repository().startswith("https://github.com/")
 
 
