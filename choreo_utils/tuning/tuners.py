@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import json
 import os
 import sys
 import time
@@ -24,6 +25,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from choreo_utils.config import GENRES
+from choreo_utils.io_utils import write_bytes_atomic
 from choreo_utils.tuning.data import TuningData
 from choreo_utils.tuning.settings import OBJECTIVE, SearchConfig
 from choreo_utils.tuning.space import build_hypermodel
@@ -184,10 +186,6 @@ def save_state_atomic(path: str | os.PathLike, state: Any) -> None:
     ``utils.save_json`` does, but through a temporary file renamed into place: keras-tuner opens the file for
     writing (emptying it) before it writes, so a run killed in between left an empty ``oracle.json`` that the
     next run could not resume. Now the file holds the previous state or the new one, never a part."""
-    import json  # noqa: PLC0415
-
-    from choreo_utils.io_utils import write_bytes_atomic  # noqa: PLC0415
-
     write_bytes_atomic(path, json.dumps(state).encode())
 
 
