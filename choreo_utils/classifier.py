@@ -72,6 +72,25 @@ def build_classifier(clip_len: int, feature_dim: int, n_classes: int = len(GENRE
     return model
 
 
+def init_input_statistics(model, x: np.ndarray) -> None:
+    """Start the input BatchNorm's moving statistics at the per-feature mean and variance of the training clips
+    ``x`` (clips, frames, features), instead of Keras' initial 0 and 1.
+
+    Why: with momentum 0.99 and ~17 batches per epoch the moving statistics need ~20 epochs to forget their
+    initial values, and until then the model is *scored* (validation, early stopping, test) on inputs scaled
+    differently from those it is *trained* on. Where the features are far from mean 0 / variance 1 (the oracle
+    pose: per-feature spread ~0.1 body heights) validation loss stays high while training accuracy climbs, and
+    early stopping ends the run on that plateau, keeping near-initial weights: the "collapsed" seeds of notebook
+    03. Started at the data's statistics, training and scoring see the same scale from the first epoch. Uses
+    training data only (unlabelled statistics, as BatchNorm itself would after enough batches)."""
+    bn = model.get_layer("bn")
+    flat = np.asarray(x, dtype=np.float64).reshape(-1, x.shape[-1])
+    if not len(flat):
+        raise ValueError("init_input_statistics needs at least one training clip")
+    bn.moving_mean.assign(flat.mean(axis=0).astype(np.float32))
+    bn.moving_variance.assign(flat.var(axis=0).astype(np.float32))
+
+
 def one_hot(labels: Sequence[int], n_classes: int = len(GENRES)) -> np.ndarray:
     """One-hot rows (float32) for integer labels (``keras.utils.to_categorical``)."""
     import keras  # noqa: PLC0415
@@ -244,7 +263,7 @@ Split = tuple  # (X, labels, video_ids)
 def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                  temporal: bool = True, shuffle: bool = False, seed: int = 0, epochs: int | None = None,
                  verbose: int = 0, progress: str | None = None, patience: int | None = None,
-                 min_delta: float = 0.0, model: Any = None) -> dict[str, Any]:
+                 min_delta: float = 0.0, model: Any = None, bn_from_data: bool = True) -> dict[str, Any]:
     """Build (seeded), train and evaluate one variant on (X, labels, video_ids) splits; ``shuffle`` permutes frames.
 
     The model is built under ``runtime.set_seed(seed)``, so the same seed gives the same weights, Dropout masks,
@@ -252,8 +271,11 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
     re-initialised exactly as a new one built under ``seed`` would be (``runtime.reinitialize``), without paying
     for graph tracing again. ``patience`` adds early stopping on validation loss (best weights restored);
     ``epochs`` is then the most it may run. ``progress`` names the epoch progress bar (``""``: none).
+    ``bn_from_data`` starts the input BatchNorm's moving statistics at the training clips' own
+    (:func:`init_input_statistics`); ``False`` keeps Keras' 0 and 1 — the recipe under which some seeds collapsed.
 
-    Returns the model, its history, training seconds, epochs run, and evaluations on the train and test splits.
+    Returns the model, its history, training seconds, epochs run, and evaluations on the train, validation (when
+    given) and test splits.
     """
     import keras  # noqa: PLC0415
 
@@ -272,6 +294,8 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
         model = build()
     else:
         runtime.reinitialize(model, build, seed)
+    if bn_from_data:
+        init_input_statistics(model, xtr)
     if progress is None:
         progress = ("BiLSTM" if temporal else "mean over frames") + (", shuffled frames" if shuffle else "")
     callbacks = []
@@ -281,9 +305,12 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
     result = train(model, prep(xtr, 0), ytr, xva, yva, epochs=epochs or p.get("epochs", 20),
                    batch_size=p.get("batch_size", 128), seed=seed, verbose=verbose, callbacks=callbacks,
                    progress=progress or None)
-    return {"model": model, "history": result.history, "seconds": result.seconds,
-            "epochs_run": len(result.epoch_seconds),
-            "train": evaluate(model, prep(xtr, 0), ytr, vtr), "test": evaluate(model, prep(xte, 2), yte, vte)}
+    out = {"model": model, "history": result.history, "seconds": result.seconds,
+           "epochs_run": len(result.epoch_seconds),
+           "train": evaluate(model, prep(xtr, 0), ytr, vtr), "test": evaluate(model, prep(xte, 2), yte, vte)}
+    if xva is not None and len(xva):
+        out["val"] = evaluate(model, xva, yva, val_split[2])
+    return out
 
 
 #: Order-blind and order-aware variants of the classifier compared in notebook 03.
@@ -300,11 +327,12 @@ _POOL: dict[str, Any] = {}               # the sweep's worker processes, started
 
 def _sweep_run(task: tuple) -> dict[str, Any]:
     """One (variant, seed) training of a sweep; what comes back is small (no model)."""
-    name, seed, variant, train_split, val_split, test_split, params, epochs, patience, min_delta = task
+    name, seed, variant, train_split, val_split, test_split, params, epochs, patience, min_delta, bn_from_data = task
     key = (name, train_split[0].shape[1:], repr(sorted(model_kwargs(params if not isinstance(params, str)
                                                                    else PRESETS[params]).items())))
     run = fit_evaluate(train_split, val_split, test_split, params, seed=seed, epochs=epochs, patience=patience,
-                       min_delta=min_delta, progress="", model=_WORKER_MODELS.get(key), **variant)
+                       min_delta=min_delta, progress="", model=_WORKER_MODELS.get(key), bn_from_data=bn_from_data,
+                       **variant)
     _WORKER_MODELS[key] = run["model"]
     res = run["test"]
     vp = res["video_probs"]
@@ -313,6 +341,7 @@ def _sweep_run(task: tuple) -> dict[str, Any]:
             "recall": per_class_report(res)["recall"].to_numpy(),
             "row": {"variant": name, "seed": seed, "video_accuracy": res["video_accuracy"],
                     "clip_accuracy": res["clip_accuracy"], "train_video_accuracy": run["train"]["video_accuracy"],
+                    "val_video_accuracy": run["val"]["video_accuracy"] if "val" in run else float("nan"),
                     "epochs_run": run["epochs_run"], "seconds": run["seconds"]}}
 
 
@@ -349,7 +378,7 @@ def _pool(jobs: int):
 def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                seeds: Sequence[int] = (0, 1, 2, 3, 4), variants: dict[str, dict[str, bool]] | None = None,
                epochs: int | None = None, patience: int | None = None, min_delta: float = 0.0, label: str = "",
-               jobs: int = 1) -> dict[str, Any]:
+               jobs: int = 1, bn_from_data: bool = True) -> dict[str, Any]:
     """Train every variant under every seed on the same splits; each run is seeded, so its numbers do not depend
     on which process ran it or what ran before.
 
@@ -368,8 +397,8 @@ def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, p
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seed_sweep needs at least one seed")
-    tasks = [(name, seed, variants[name], train_split, val_split, test_split, params, epochs, patience, min_delta)
-             for name in variants for seed in seeds]
+    tasks = [(name, seed, variants[name], train_split, val_split, test_split, params, epochs, patience, min_delta,
+              bn_from_data) for name in variants for seed in seeds]
     desc = f"seeds × variants{' — ' + label if label else ''}"
     if jobs > 1 and len(tasks) > 1:
         done = list(bar(_pool(int(jobs)).map(_sweep_run, tasks), total=len(tasks), desc=desc, unit="run"))

@@ -91,6 +91,33 @@ def oracle_pose(index: pd.DataFrame) -> features.FeatureSet:
                                {"label": f"oracle pose (generator joints), {out.shape[1]}-d"})
 
 
+def comparison_feature_sets(data: ClipData, data_source: str = "synthetic", **clip_data_kwargs: Any
+                            ) -> dict[str, tuple]:
+    """Notebook 03's feature types for the same clips: ``{name: (train, val, test)}`` splits of (X, labels, videos).
+
+    ``data`` (from :func:`clip_data`) gives the main features. On synthetic data two more come with it: the other
+    offline backbone (random-init InceptionV3 pooled after ``mixed2`` when ``data`` is the pose-pretext CNN, else
+    the pose-pretext CNN), built by :func:`clip_data` with ``clip_data_kwargs`` (the same data arguments as
+    ``data``; ``backbone``, ``weights`` and ``layer`` are replaced), and the oracle pose (:func:`oracle_pose`).
+    The clips, split and test videos are checked to be the same for all of them."""
+    splits = ("train", "val", "test")
+    backbone = clip_data_kwargs.pop("backbone", features.PRETEXT_BACKBONE)
+    weights = clip_data_kwargs.pop("weights", None)
+    clip_data_kwargs.pop("layer", None)
+    sets = {feature_name(backbone, weights): tuple(data.arrays(s) for s in splits)}
+    if data_source != "synthetic":          # real videos have no joints, and only the requested backbone
+        return sets
+    other = (("inception_v3", features.RANDOM_INCEPTION_LAYER) if backbone == features.PRETEXT_BACKBONE
+             else (features.PRETEXT_BACKBONE, None))
+    other_data = clip_data(data_source, **clip_data_kwargs, backbone=other[0], weights=None, layer=other[1])
+    if not other_data.table.equals(data.table):
+        raise RuntimeError("the second backbone's clips differ from the first's: pass the same data arguments")
+    sets[feature_name(other[0])] = tuple(other_data.arrays(s) for s in splits)
+    pose = oracle_pose(data.index)
+    sets["oracle pose"] = tuple(data.arrays(s, feature_set=pose) for s in splits)
+    return sets
+
+
 def split_clips(index: pd.DataFrame, *, clip_len: int = 30, test_ratio: float = 1 / 11, val_ratio: float = 0.1,
                 seed: int = 0) -> pd.DataFrame:
     """Non-overlapping clips with the grouped train/val/test split that every notebook uses.

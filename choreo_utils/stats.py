@@ -6,8 +6,16 @@ resamples both (seeds and videos, with replacement, the same draw for both model
 difference with a percentile interval that holds both sources of noise — the ±10 points that 79 test videos
 give on their own, and the spread between seeds. :func:`verdict` turns an interval into the sentence the
 notebooks print and the README repeats ("helps by 5.1 points (95% CI +2.0 to +8.2, …)", "makes no measurable
-difference (…)"): it is the
-only place that decides.
+difference (…)"): it is the only place that decides.
+
+**One outlying seed never decides.** A training that collapsed in one seed of five widens an interval enough to
+turn a 10-point effect into "no measurable difference". So every interval over three or more seeds also records
+each seed's own mean (``per_seed``) and what the interval says with that seed left out (``leave_one_out``, a
+jackknife over seeds). When a seed is an outlier among the seeds (modified z-score above 3.5, Iglewicz & Hoaglin)
+and leaving it out alone changes the verdict — an undecided one becomes decided, or a decided one changes
+direction — :func:`verdict` says "cannot be called: one seed decides (…)" and :func:`sign` gives 0. Losing a
+verdict because one seed fewer gives a wider interval does not count (that is fewer seeds, not an outlier). The
+cure is stated: more seeds, or a recipe that does not collapse — never dropping the seed.
 """
 from __future__ import annotations
 
@@ -30,6 +38,10 @@ class Interval:
     n_seeds: int
     n_units: int = 0            # test videos (or sequences) per seed; 0 when the interval is over seeds only
     confidence: float = CONFIDENCE
+    #: each seed's own mean (over its units), and the interval's sign class (+1 above zero, -1 below, 0 holding
+    #: zero) with that seed left out; both empty under three seeds (see :func:`one_seed_decides`)
+    per_seed: tuple[float, ...] = ()
+    leave_one_out: tuple[int, ...] = ()
 
     @property
     def half_width(self) -> float:
@@ -38,7 +50,9 @@ class Interval:
 
     def as_dict(self) -> dict[str, float]:
         """Plain numbers for a metrics file."""
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        out["per_seed"], out["leave_one_out"] = list(self.per_seed), list(self.leave_one_out)
+        return out
 
     def format(self, scale: float = 100.0, unit: str = " pts", digits: int = 1) -> str:
         """``"+5.1 pts [95% CI +2.0, +8.2]"``."""
@@ -67,8 +81,16 @@ def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = CONF
     m = float(x.mean())
     if x.size < 2:
         return Interval(m, m, m, 1, 0, confidence)
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return Interval(m, m - half, m + half, int(x.size), 0, confidence)
+
+    def t_interval(v: np.ndarray) -> tuple[float, float]:
+        half = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+        return float(v.mean()) - half, float(v.mean()) + half
+
+    low, high = t_interval(x)
+    if x.size < 3:
+        return Interval(m, low, high, int(x.size), 0, confidence)
+    loo = tuple(_sign_class(float(np.delete(x, k).mean()), *t_interval(np.delete(x, k))) for k in range(x.size))
+    return Interval(m, low, high, int(x.size), 0, confidence, tuple(float(v) for v in x), loo)
 
 
 def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
@@ -97,6 +119,18 @@ def paired_bootstrap(a, b=None, n_boot: int = 4000, confidence: float = CONFIDEN
     else:
         d = a
     n_seeds, n_units = d.shape
+    lo, hi = _bootstrap(d, n_boot, confidence, seed)
+    if n_seeds < 3:
+        return Interval(float(d.mean()), lo, hi, int(n_seeds), int(n_units), confidence)
+    loo = tuple(_sign_class(float(np.delete(d, k, axis=0).mean()),
+                            *_bootstrap(np.delete(d, k, axis=0), n_boot, confidence, seed)) for k in range(n_seeds))
+    return Interval(float(d.mean()), lo, hi, int(n_seeds), int(n_units), confidence,
+                    tuple(float(v) for v in d.mean(axis=1)), loo)
+
+
+def _bootstrap(d: np.ndarray, n_boot: int, confidence: float, seed: int) -> tuple[float, float]:
+    """Percentile interval of the mean of ``d`` (seeds, units), resampling seeds and units with replacement."""
+    n_seeds, n_units = d.shape
     rng = np.random.default_rng(seed)
     si = rng.integers(0, n_seeds, (n_boot, n_seeds))
     ui = rng.integers(0, n_units, (n_boot, n_units))
@@ -104,7 +138,19 @@ def paired_bootstrap(a, b=None, n_boot: int = 4000, confidence: float = CONFIDEN
     unit_means = np.stack([d[:, u].mean(axis=1) for u in ui])          # (n_boot, n_seeds)
     boots = np.take_along_axis(unit_means, si, axis=1).mean(axis=1)
     lo, hi = np.quantile(boots, [0.5 - confidence / 2, 0.5 + confidence / 2])
-    return Interval(float(d.mean()), float(lo), float(hi), int(n_seeds), int(n_units), confidence)
+    return float(lo), float(hi)
+
+
+def _sign_class(mean: float, low: float, high: float) -> int:
+    """+1 / -1 / 0 for an interval above zero / below zero / holding zero or without spread (as :func:`sign`)."""
+    if _flat(mean, low, high):
+        return 0
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
+def _flat(mean: float, low: float, high: float) -> bool:
+    """No width (below 1e-6, the rounding of float32 scores) around a non-zero mean."""
+    return high - low <= 1e-6 * max(1.0, abs(mean)) and mean != 0
 
 
 def no_spread(diff: Interval) -> bool:
@@ -112,7 +158,48 @@ def no_spread(diff: Interval) -> bool:
     or there was one seed. (No width = below 1e-6, the rounding of float32 scores.) Such an "interval" measures
     no noise, so it cannot carry a verdict. It happens with few seeds and coarse scores: two seeds that each
     differ by one of 74 validation clips give "+1.4 to +1.4"."""
-    return diff.high - diff.low <= 1e-6 * max(1.0, abs(diff.mean)) and diff.mean != 0     # float32 scores
+    return _flat(diff.mean, diff.low, diff.high)
+
+
+#: Modified z-score above which a seed is an outlier among the seeds (Iglewicz & Hoaglin's 3.5).
+OUTLIER_Z = 3.5
+
+
+def outlying_seeds(values: Sequence[float]) -> list[int]:
+    """Positions of outliers in ``values`` by the modified z-score ``0.6745 (x - median) / MAD`` > 3.5
+    (Iglewicz & Hoaglin); where the MAD is 0 (most seeds equal), ``(x - median) / (1.2533 · mean absolute
+    deviation)`` instead. Robust to the outlier itself, unlike a z-score from the mean and standard deviation."""
+    x = np.asarray(values, dtype=float)
+    med = np.median(x)
+    mad = np.median(np.abs(x - med))
+    if mad > 0:
+        z = 0.6745 * (x - med) / mad
+    else:
+        mean_ad = np.mean(np.abs(x - med))
+        if mean_ad == 0:
+            return []
+        z = (x - med) / (1.253314 * mean_ad)
+    return [int(i) for i in np.flatnonzero(np.abs(z) > OUTLIER_Z)]
+
+
+def deciding_seeds(diff: Interval) -> list[int]:
+    """Positions of the seeds that decide ``diff`` alone: outliers (:func:`outlying_seeds`) whose leaving out
+    turns an undecided interval into a decided one or reverses a decided one's direction."""
+    if not diff.leave_one_out or no_spread(diff):
+        return []
+    full = _sign_class(diff.mean, diff.low, diff.high)
+    changes = [k for k, c in enumerate(diff.leave_one_out) if (full == 0 and c != 0) or (full != 0 and c == -full)]
+    outliers = set(outlying_seeds(diff.per_seed))
+    return [k for k in changes if k in outliers]
+
+
+def one_seed_decides(diff: Interval) -> bool:
+    """Whether an outlying seed decides ``diff`` alone (:func:`deciding_seeds`): then its verdict rests on one
+    training — typically a collapsed run that widens the interval by itself — not on the seeds as a sample."""
+    return bool(deciding_seeds(diff))
+
+
+_CLASS_WORDS = {1: "'{better}'", -1: "'{worse}'", 0: "'makes no measurable difference'"}
 
 
 def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: float = 100.0,
@@ -120,7 +207,8 @@ def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: 
     """The one rule: an interval above zero → ``"helps by X points (95% CI lo to hi, …)"``, below → ``"hurts by
     …"``, across zero → ``"makes no measurable difference (X, 95% CI lo to hi, …)"``; always with the interval
     (bootstrap intervals need not be symmetric, so no "± Y") and the seeds it rests on. An interval with
-    :func:`no_spread` gets no verdict: ``"cannot be called: …; run more seeds"``."""
+    :func:`no_spread` gets no verdict: ``"cannot be called (…; run more seeds)"``; nor does one where
+    :func:`one_seed_decides`: ``"cannot be called: one seed decides (…)"``."""
     n = f"{diff.n_seeds} seed{'s' if diff.n_seeds != 1 else ''}"
     if diff.n_units:
         n += f" × {diff.n_units} test units"
@@ -128,6 +216,13 @@ def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: 
     if no_spread(diff):
         return (f"cannot be called ({diff.mean * scale:+.{digits}f}{unit} in every one of {n}: no spread to build "
                 "an interval from; run more seeds)")
+    deciding = deciding_seeds(diff)
+    if deciding:
+        k = deciding[0]
+        said = _CLASS_WORDS[diff.leave_one_out[k]].format(better=better, worse=worse)
+        return (f"cannot be called: one seed decides ({diff.mean * scale:+.{digits}f}{unit}, {ci}, {n}; one seed "
+                f"is an outlier at {diff.per_seed[k] * scale:+.{digits}f}{unit}, and without it this would say "
+                f"{said}; run more seeds)")
     if diff.low > 0:
         return f"{better} by {diff.mean * scale:.{digits}f}{unit} ({ci}, {n})"
     if diff.high < 0:
@@ -136,9 +231,9 @@ def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: 
 
 
 def sign(diff: Interval) -> int:
-    """+1 if the interval is above zero, -1 if below, 0 if it holds zero or has :func:`no_spread` (for tests and
-    tables: the sign :func:`verdict` states)."""
-    if no_spread(diff):
+    """+1 if the interval is above zero, -1 if below, 0 if it holds zero, has :func:`no_spread` or
+    :func:`one_seed_decides` (for tests and tables: the sign :func:`verdict` states)."""
+    if no_spread(diff) or one_seed_decides(diff):
         return 0
     return 1 if diff.low > 0 else -1 if diff.high < 0 else 0
 

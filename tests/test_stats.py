@@ -78,3 +78,49 @@ def test_say_wraps_long_verdicts(capsys):
     stats.say("A long comparison line: BiLSTM vs the best order-blind baseline " + stats.verdict(iv))
     out = capsys.readouterr().out.splitlines()
     assert len(out) > 1 and all(len(line) <= 100 for line in out) and out[1].startswith("    ")
+
+
+def _scores(rng, p, n_seeds):
+    return (rng.random((n_seeds, p.size)) < p).astype(float)
+
+
+def test_one_seed_never_decides_a_verdict():
+    # a clear 12-point gain over 5 seeds × 79 videos; then one training of the better model collapses
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.80, 0.98, 79)
+    good, base = _scores(rng, p, 5), _scores(rng, p - 0.12, 5)
+    healthy = stats.paired_bootstrap(good, base)
+    assert stats.verdict(healthy).startswith("helps by") and healthy.leave_one_out == (1, 1, 1, 1, 1)
+    collapsed = good.copy()
+    collapsed[3] = rng.random(79) < 0.2                         # seed 3 scores ~20%: the interval widens across 0
+    iv = stats.paired_bootstrap(collapsed, base)
+    assert iv.low < 0 < iv.high                                  # the plain interval alone would say "no difference"
+    assert stats.one_seed_decides(iv) and stats.sign(iv) == 0
+    text = stats.verdict(iv)
+    assert text.startswith("cannot be called: one seed decides (") and "this would say 'helps'" in text
+    assert "run more seeds" in text and "5 seeds × 79 test units" in text
+    # the cure is more seeds, not dropping one: with 20 seeds the same collapse no longer decides anything
+    many_good, many_base = _scores(rng, p, 20), _scores(rng, p - 0.12, 20)
+    many_good[3] = rng.random(79) < 0.2
+    many = stats.paired_bootstrap(many_good, many_base)
+    assert not stats.one_seed_decides(many) and stats.verdict(many).startswith("helps by")
+
+
+def test_leave_one_out_needs_three_seeds_and_covers_t_intervals():
+    assert stats.mean_interval([0.1, 0.12]).leave_one_out == ()
+    assert stats.paired_bootstrap(np.ones((2, 5)), np.zeros((2, 5))).leave_one_out == ()
+    steady = stats.paired_difference([0.60, 0.62, 0.61, 0.63, 0.60], [0.50, 0.51, 0.52, 0.50, 0.52])
+    assert steady.leave_one_out == (1,) * 5 and stats.sign(steady) == 1
+    outlier = stats.paired_difference([0.60, 0.62, 0.61, 0.63, 0.10], [0.50, 0.51, 0.52, 0.50, 0.52])
+    assert stats.one_seed_decides(outlier) and stats.sign(outlier) == 0
+    assert "cannot be called: one seed decides" in stats.verdict(outlier, "Hyperband ahead", "random ahead")
+    assert "'Hyperband ahead'" in stats.verdict(outlier, "Hyperband ahead", "random ahead")
+    # an ordinary spread, no outlier: leaving a seed out may narrow the interval, but the verdict stands
+    plain = stats.paired_difference([0.62, 0.55, 0.66, 0.50, 0.58], [0.55, 0.57, 0.55, 0.56, 0.54])
+    assert stats.outlying_seeds(plain.per_seed) == [] and not stats.one_seed_decides(plain)
+    assert stats.verdict(plain).startswith("makes no measurable difference")
+    assert stats.outlying_seeds([0.1, 0.11, 0.09, 0.1, -0.5]) == [4]
+    assert stats.outlying_seeds([1.0, 1.0, 1.0, 1.0, 0.3]) == [4]           # MAD 0: mean absolute deviation
+    import json
+
+    assert json.loads(json.dumps(outlier.as_dict()))["leave_one_out"] == list(outlier.leave_one_out)
