@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 # No MPLBACKEND here: a kernel started with MPLBACKEND=Agg shows no figures. Unit tests pick Agg themselves.
 
-.PHONY: install figures test unit notebooks colab-check lab lock clean clean-smoke tune-distributed site site-check linkcheck pretext-weights
+.PHONY: install figures test unit notebooks colab-check lab lock clean clean-smoke tune-distributed site site-check linkcheck pretext-weights collapse-check verdicts-check
 
 $(BIN)/python:
 	@$(PYTHON) scripts/check_python.py
@@ -27,9 +27,17 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 
 install: $(STAMP)  ## create .venv and install the package with its dev extras, pinned
 
-figures: $(STAMP)  ## run every notebook with $(PARAMS) (default.yaml), REWRITE notebooks/, figures/ and README's results
+figures: $(STAMP)  ## run every notebook with $(PARAMS) (default.yaml), REWRITE notebooks/, figures/, README's results (and, for default.yaml, the verdict reference)
 	$(BIN)/python scripts/run_notebooks.py --params $(PARAMS) --inplace
 	$(BIN)/python scripts/results_table.py
+	$(if $(filter params/default.yaml,$(PARAMS)),$(BIN)/python scripts/verdicts_check.py --write-reference)
+
+# Checks of the studies themselves (each takes about as long as make figures on 2 cores; not part of CI).
+COLLAPSE_SEEDS ?= 20
+collapse-check: $(STAMP)  ## notebook 03's variants on every feature type over $(COLLAPSE_SEEDS) seeds: the score distribution, exit 1 if a run collapsed (OLD=1: the recipe before the fix)
+	$(BIN)/python scripts/collapse_check.py --params $(PARAMS) --seeds $(COLLAPSE_SEEDS) $(if $(OLD),--old-recipe)
+verdicts-check: $(STAMP)  ## notebooks 03-06 again in a perturbed numeric environment (threads, oneDNN, processes): exit 1 if any verdict differs from params/default.verdicts.json
+	$(BIN)/python scripts/verdicts_check.py --params params/default.yaml
 
 unit: $(DOCS_STAMP)  ## unit tests only (with the docs extra, so the site builder's MkDocs test runs too)
 	$(BIN)/python -m pytest -m "not notebooks" -q

@@ -16,6 +16,9 @@ GENRES: tuple[str, ...] = (
 
 #: Environment variable that overrides the project root (useful on Colab or in tests).
 ROOT_ENV = "CHOREO_ROOT"
+#: Environment variable that moves ``artifacts/`` elsewhere (figures then go under it too, so a side run such as
+#: ``make verdicts-check`` leaves the committed figures and the default run's caches and tuner projects alone).
+ARTIFACTS_ENV = "CHOREO_ARTIFACTS"
 #: Environment variable that switches smoke mode on ("1", "true", "yes").
 SMOKE_ENV = "CHOREO_SMOKE"
 
@@ -44,14 +47,19 @@ def data_dir() -> Path:
 def artifacts_dir() -> Path:
     """``<root>/artifacts``: feature caches, models, tuner runs, metrics (gitignored).
 
-    In smoke mode everything goes to ``artifacts/smoke`` so a CI run never overwrites real results."""
-    base = project_root() / "artifacts"
+    In smoke mode everything goes to ``artifacts/smoke`` so a CI run never overwrites real results;
+    ``$CHOREO_ARTIFACTS`` (a path, relative to the project root or absolute) replaces ``<root>/artifacts``."""
+    env = os.environ.get(ARTIFACTS_ENV, "").strip()
+    base = resolve_path(env) if env else project_root() / "artifacts"
     return base / "smoke" if smoke_mode() else base
 
 
 def figures_dir() -> Path:
-    """``<root>/figures``: report figures, committed; in smoke mode ``artifacts/smoke/figures``."""
-    return artifacts_dir() / "figures" if smoke_mode() else project_root() / "figures"
+    """``<root>/figures``: report figures, committed; in smoke mode, or with ``$CHOREO_ARTIFACTS`` set,
+    ``<artifacts>/figures``."""
+    if smoke_mode() or os.environ.get(ARTIFACTS_ENV, "").strip():
+        return artifacts_dir() / "figures"
+    return project_root() / "figures"
 
 
 def metrics_path(name: str) -> Path:

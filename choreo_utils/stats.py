@@ -238,6 +238,21 @@ def sign(diff: Interval) -> int:
     return 1 if diff.low > 0 else -1 if diff.high < 0 else 0
 
 
+#: What :func:`verdict` can say of an interval, as :func:`verdict_class` names it.
+VERDICT_CLASSES = ("above zero", "below zero", "no measurable difference", "cannot be called: no spread",
+                   "cannot be called: one seed decides")
+
+
+def verdict_class(diff: Interval) -> str:
+    """Which of :data:`VERDICT_CLASSES` :func:`verdict` states for ``diff`` (its sign and wording class, without
+    the numbers): what must not change from one machine to another."""
+    if no_spread(diff):
+        return VERDICT_CLASSES[3]
+    if one_seed_decides(diff):
+        return VERDICT_CLASSES[4]
+    return {1: VERDICT_CLASSES[0], -1: VERDICT_CLASSES[1], 0: VERDICT_CLASSES[2]}[sign(diff)]
+
+
 def say(*lines: str, width: int = 100) -> None:
     """Print each line wrapped at ``width`` characters (later parts indented), so verdicts stay readable in a
     notebook and on GitHub."""

@@ -179,6 +179,28 @@ def plot_history(history: dict, title: str) -> plt.Figure:
     return fig
 
 
+def plot_recipes(histories: dict[str, dict], title: str) -> plt.Figure:
+    """Training accuracy (left) and validation loss (right) per epoch for several trainings of one model, one
+    line colour per training (e.g. the same seed under two recipes): where one run's validation loss stalls
+    while its training accuracy climbs, that run is scored on something other than what it trains on."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    for (label, h), colour in zip(histories.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        axes[0].plot(epochs, h["accuracy"], "o-", ms=3, color=colour, label=f"{label}: train")
+        axes[0].plot(epochs, h["val_accuracy"], "s--", ms=3, color=colour, alpha=0.7, label=f"{label}: validation")
+        axes[1].plot(epochs, h["val_loss"], "s--", ms=3, color=colour, label=f"{label}: validation")
+    axes[0].set_ylim(0, 1.02)
+    axes[0].set_ylabel("accuracy")
+    axes[1].set_ylabel("validation loss")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="lower right", fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def plot_confusion(y_true, y_pred, labels: Sequence[str], title: str) -> plt.Figure:
     """Row-normalised confusion matrix (scikit-learn's ``ConfusionMatrixDisplay``) with counts in the cells."""
     from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix  # noqa: PLC0415

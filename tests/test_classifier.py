@@ -250,3 +250,35 @@ def test_seed_sweep_in_two_processes_gives_the_numbers_of_one():
     cols = ["variant", "seed", "video_accuracy", "clip_accuracy", "epochs_run"]
     pd.testing.assert_frame_equal(one["table"][cols], two["table"][cols])
     assert np.array_equal(one["video_correct"]["BiLSTM"], two["video_correct"]["BiLSTM"])
+
+
+def test_input_batchnorm_starts_at_the_training_clips_statistics():
+    # features far from Keras' initial mean 0 / variance 1, as the oracle pose's are (spread ~0.1)
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 0.05, (40, 8, 6)).astype(np.float32)
+    model = C.build_classifier(8, 6, n_classes=4, lstm_units=4, dense1=4, dense2=4)
+    bn = model.get_layer("bn")
+    assert np.allclose(bn.moving_mean.numpy(), 0) and np.allclose(bn.moving_variance.numpy(), 1)
+    before = bn(x, training=False).numpy()             # Keras' start: inputs scored ~20× smaller than trained
+    C.init_input_statistics(model, x)
+    assert np.allclose(bn.moving_mean.numpy(), x.mean((0, 1)), atol=1e-5)
+    assert np.allclose(bn.moving_variance.numpy(), x.var((0, 1)), rtol=1e-4)
+    # scored (inference mode) on the same scale as trained (batch statistics), from the first step
+    scored, trained = bn(x, training=False).numpy(), bn(x, training=True).numpy()
+    assert np.allclose(scored, trained, atol=1e-2)
+    assert (before - before.mean((0, 1))).std() < 0.1 < 0.5 < scored.std()
+    with pytest.raises(ValueError, match="at least one training clip"):
+        C.init_input_statistics(model, x[:0])
+
+
+def test_fit_evaluate_uses_the_data_statistics_unless_asked_not_to():
+    train, val, test = _tiny_splits()
+    shift = lambda s: (s[0] * 0.05 + 3.0, s[1], s[2])  # noqa: E731  (mean 3, small spread)
+    train, val, test = shift(train), shift(val), shift(test)
+    params = dict(C.PRESETS["table1"], lstm_units=8, dense1=8, dense2=8, epochs=1, batch_size=16)
+    data_mean = train[0].reshape(-1, train[0].shape[-1]).mean(0)
+    new = C.fit_evaluate(train, val, test, params, seed=0, progress="")
+    old = C.fit_evaluate(train, val, test, params, seed=0, progress="", bn_from_data=False)
+    assert np.allclose(new["model"].get_layer("bn").moving_mean.numpy(), data_mean, atol=0.05)
+    assert np.abs(old["model"].get_layer("bn").moving_mean.numpy() - data_mean).min() > 1.0   # still near 0
+    assert "val" in new and new["val"]["n_videos"] == len(set(val[2]))

@@ -124,3 +124,13 @@ def test_leave_one_out_needs_three_seeds_and_covers_t_intervals():
     import json
 
     assert json.loads(json.dumps(outlier.as_dict()))["leave_one_out"] == list(outlier.leave_one_out)
+
+
+def test_verdict_class_names_what_the_verdict_says():
+    classes = {stats.verdict_class(stats.Interval(0.05, lo, hi, 5, 79)) for lo, hi in ((0.02, 0.08), (-0.08, -0.02),
+                                                                                       (-0.01, 0.11))}
+    assert classes == {"above zero", "below zero", "no measurable difference"}
+    assert stats.verdict_class(stats.mean_interval([0.03])) == "cannot be called: no spread"
+    outlier = stats.paired_difference([0.60, 0.62, 0.61, 0.63, 0.10], [0.50, 0.51, 0.52, 0.50, 0.52])
+    assert stats.verdict_class(outlier) == "cannot be called: one seed decides"
+    assert set(stats.VERDICT_CLASSES) >= classes
