@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 # No MPLBACKEND here: a kernel started with MPLBACKEND=Agg shows no figures. Unit tests pick Agg themselves.
 
-.PHONY: install figures test unit notebooks colab-check lab lock clean clean-smoke tune-distributed site site-check linkcheck pretext-weights collapse-check verdicts-check
+.PHONY: install figures test unit notebooks colab-check lab lock clean clean-smoke tune-distributed site site-check linkcheck pretext-weights lint collapse-check verdicts-check
 
 $(BIN)/python:
 	@$(PYTHON) scripts/check_python.py
@@ -47,7 +47,10 @@ notebooks: $(STAMP)  ## execute every notebook with params/smoke.yaml (papermill
 	CHOREO_SMOKE=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider artifacts/smoke/notebooks -q
 	$(BIN)/python -m pytest -m notebooks -q  # the real-data route and the simulated Colab first run
 
-test: unit notebooks site-check  ## everything CI runs (CI also runs `make colab-check`)
+lint: $(STAMP)  ## ruff check (pyproject's [tool.ruff]) on the package, scripts, tests, benchmarks and notebooks
+	$(BIN)/ruff check .
+
+test: lint unit notebooks site-check  ## everything CI runs (CI also runs `make colab-check`)
 
 # The course site: the committed notebooks as they are (never re-run), README as the front page, the figures.
 # Its own extra (`docs`: MkDocs, mkdocs-jupyter, Selenium), pinned like the rest; colab-check does not install it.

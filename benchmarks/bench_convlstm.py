@@ -4,7 +4,8 @@ per epoch, held-out one-step MSE.
 
 Both models see the same training sequences (grayscale, 60×90 by default, shifted targets), for the same
 number of epochs and batch size; both are scored on the same held-out videos (grouped by YouTube id) against
-the copy-last-frame baseline (and linear extrapolation). The first epoch includes graph tracing, so seconds per epoch are the mean over
+the copy-last-frame baseline (and linear extrapolation). The first epoch includes graph tracing, so seconds per epoch
+are the mean over
 the later epochs (over all of them when there is only one). The last line prints both ratios:
 
     speed ratio (paper s/epoch ÷ default s/epoch) = …; MSE ratio (default ÷ paper) = …
@@ -24,10 +25,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from choreo_utils import datasets, prediction  # noqa: E402
-from choreo_utils.io_utils import save_metrics  # noqa: E402
+from choreo_utils import datasets, prediction
+from choreo_utils.io_utils import save_metrics
 
 
 def main(argv: list[str] | None = None) -> int:

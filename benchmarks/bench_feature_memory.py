@@ -55,7 +55,8 @@ def main() -> None:
                                  capture_output=True, text=True, check=True)
             row = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(row)
-            print(f"{row['frames']:>8,} frames  peak RSS {row['peak_rss_mb']:7.0f} MB  feature file {row['feature_mb']:7.1f} MB"
+            print(f"{row['frames']:>8,} frames  peak RSS {row['peak_rss_mb']:7.0f} MB  "
+                  f"feature file {row['feature_mb']:7.1f} MB"
                   f"  ({row['fps']:.0f} frames/s)", flush=True)
     growth = rows[-1]["peak_rss_mb"] - rows[0]["peak_rss_mb"]
     print(f"summary: {rows[0]['frames']:,} → {rows[-1]['frames']:,} frames: feature file ×"

@@ -15,9 +15,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from choreo_utils import features, profiling, synthetic, video  # noqa: E402
+from choreo_utils import features, profiling, synthetic, video
 
 
 def main() -> None:

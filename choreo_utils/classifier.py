@@ -8,6 +8,7 @@ split grouped by YouTube id.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -195,8 +196,6 @@ def save_classifier(model, extractor, name: str = "03_classifier", **meta: Any) 
 
 def load_classifier(folder) -> tuple[Any, Any, dict[str, Any]]:
     """``(model, extractor, description)`` from a folder written by :func:`save_classifier`."""
-    from pathlib import Path  # noqa: PLC0415
-
     import keras  # noqa: PLC0415
 
     from choreo_utils import features  # noqa: PLC0415
@@ -248,7 +247,8 @@ def classify_video(path, extractor=None, model=None, clip_len: int | None = None
     starts = list(range(0, len(frames) - clip_len + 1, stride))
     clips = np.stack([feats[s:s + clip_len] for s in starts])
     probs = predict_proba(model, clips)
-    table = pd.DataFrame(probs, columns=list(GENRES)[:probs.shape[1]], index=[f"frames {s}–{s + clip_len - 1}" for s in starts])
+    table = pd.DataFrame(probs, columns=list(GENRES)[:probs.shape[1]],
+                         index=[f"frames {s}–{s + clip_len - 1}" for s in starts])
     table.loc["video"] = table.mean()
     return table
 
@@ -412,7 +412,8 @@ def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, p
     for d in done:
         correct.setdefault(d["name"], []).append(d["correct"])
         recall.setdefault(d["name"], []).append(d["recall"])
-    return {"table": pd.DataFrame([d["row"] for d in done]), "video_correct": {k: np.stack(v) for k, v in correct.items()},
+    return {"table": pd.DataFrame([d["row"] for d in done]),
+            "video_correct": {k: np.stack(v) for k, v in correct.items()},
             "recall": {k: np.stack(v) for k, v in recall.items()}, "videos": videos, "seeds": seeds}
 
 

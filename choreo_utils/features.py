@@ -195,7 +195,7 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
         socket.setdefaulttimeout(download_timeout)
         try:
             model = ctor(weights="imagenet", **kwargs)
-        except Exception as exc:  # noqa: BLE001 - keras raises several kinds here (URLError, OSError, Exception)
+        except Exception as exc:
             raise WeightsUnavailableError(
                 f"could not load ImageNet weights for {backbone}: {type(exc).__name__}: {exc}\n"
                 f"Offline? Two ways out:\n"
@@ -211,7 +211,8 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
     else:
         path = Path(weights)
         if not path.is_file():
-            raise FileNotFoundError(f"weights file {path} does not exist (expected {spec['weights_file']} for {backbone})")
+            raise FileNotFoundError(f"weights file {path} does not exist "
+                                    f"(expected {spec['weights_file']} for {backbone})")
         model = ctor(weights=None, **kwargs)
         try:
             with warnings.catch_warnings(record=True) as caught:   # Keras 3 may only *warn* on a partial match
@@ -220,7 +221,7 @@ def build_extractor(backbone: str = "inception_v3", image_size: int | Sequence[i
             skipped = [str(w.message) for w in caught if "Skipping" in str(w.message) or "mismatch" in str(w.message)]
             if skipped:
                 raise ValueError(f"{len(skipped)} parts of the file did not fit, e.g. {skipped[0][:120]}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ValueError(f"weights file {path} does not match backbone {backbone} "
                              f"(expected something like {spec['weights_file']}, include_top=False): {exc}") from exc
         label = str(path.resolve())
@@ -254,7 +255,8 @@ def block_extractor(extractor: Extractor, layer: str) -> Extractor:
     are shared: re-estimating one extractor changes the other — its cache key follows, because the key holds a
     digest of the weights at extraction time."""
     if extractor.layer is not None:
-        raise ValueError(f"block_extractor needs a full backbone (layer=None), got one already cut at {extractor.layer!r}")
+        raise ValueError("block_extractor needs a full backbone (layer=None), got one already cut at "
+                         f"{extractor.layer!r}")
     model, dim = _pooled_block(extractor.model, layer, extractor.backbone)
     model.trainable = False
     return dataclasses.replace(extractor, model=model, dim=dim, layer=layer, _compiled=None)
@@ -266,7 +268,8 @@ def save_extractor(extractor: Extractor, folder: str | os.PathLike) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     extractor.model.save(folder / "extractor.keras")
-    meta = {"backbone": extractor.backbone, "image_size": list(extractor.image_size), "weights": extractor.weights_label,
+    meta = {"backbone": extractor.backbone, "image_size": list(extractor.image_size),
+            "weights": extractor.weights_label,
             "dim": extractor.dim, "layer": extractor.layer, "bn_reestimated": extractor.bn_reestimated,
             "label": extractor.label}
     if extractor.description:

@@ -43,7 +43,8 @@ TUNING_EXPORT: dict[str, str] = {
 #: Known parameters that do not change the exported features (training, search and prediction settings).
 NOT_EXPORTED: frozenset[str] = frozenset({
     # 02 / 03: speed comparison and training
-    "THROUGHPUT_FRAMES", "TRAIN_STRIDE", "PRESET", "EPOCHS", "BATCH_SIZE", "PATIENCE", "MIN_DELTA", "LEARNING_RATE", "SEEDS",
+    "THROUGHPUT_FRAMES", "TRAIN_STRIDE", "PRESET", "EPOCHS", "BATCH_SIZE", "PATIENCE", "MIN_DELTA", "LEARNING_RATE",
+    "SEEDS",
     "SPLIT_SEEDS", "SWEEP_JOBS", "PRETEXT_RETRAIN",
     # 04: the search itself (the tuning CLI takes these as flags: see the Makefile's TUNE_ARGS)
     "TUNE_UNITS", "TUNE_DENSE", "TUNE_MAX_EPOCHS", "TUNE_FACTOR", "TUNE_SEEDS", "TUNE_PATIENCE", "TUNE_JOBS",

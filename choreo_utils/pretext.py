@@ -158,7 +158,8 @@ def encoder(model):
 def pose_r2(y_true: np.ndarray, y_pred: np.ndarray, scale: np.ndarray | None = None) -> float:
     """R² over all pose dimensions together: ``1 - Σ squared error / Σ squared deviation from the mean``, each
     dimension first divided by ``scale`` (pass the *training* standard deviations; default 1: ``y`` is already
-    standardised), i.e. ``sklearn.metrics.r2_score(..., multioutput="variance_weighted")`` on standardised pose. Dimensions
+    standardised), i.e. ``sklearn.metrics.r2_score(..., multioutput="variance_weighted")`` on standardised pose.
+    Dimensions
     that never vary (a hip's own hip-relative coordinates) are left out. Pooling keeps a dimension that barely
     moves in a few test videos from dominating, as a per-dimension average would."""
     from sklearn.metrics import r2_score  # noqa: PLC0415

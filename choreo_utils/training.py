@@ -35,7 +35,8 @@ class TrainResult:
 def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data: tuple[Any, Any] | None = None,
         seed: int = 0, verbose: int = 0, callbacks: Sequence[Any] = (),
         progress: str | None = "training") -> TrainResult:
-    """Seed everything with ``seed`` (``runtime.set_seed``), then ``model.fit(x, y)`` (shuffled each epoch), timing every epoch.
+    """Seed everything with ``seed`` (``runtime.set_seed``), then ``model.fit(x, y)`` (shuffled each epoch), timing
+    every epoch.
 
     ``callbacks`` run after the epoch timer. ``progress`` names the epoch progress bar (``None`` or ``""``: no
     bar; none either when ``verbose`` makes Keras print its own).

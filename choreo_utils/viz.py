@@ -44,7 +44,8 @@ def _in_notebook() -> bool:
 
 
 def frame_grid(frames: Sequence[np.ndarray], titles: Sequence[str] | None = None, ncols: int = 4,
-               row_labels: Sequence[str] | None = None, cell_size: float = 1.6, suptitle: str | None = None) -> plt.Figure:
+               row_labels: Sequence[str] | None = None, cell_size: float = 1.6,
+               suptitle: str | None = None) -> plt.Figure:
     """Show frames in a grid (RGB, or single-channel in grey); optional titles and row labels."""
     n = len(frames)
     nrows = int(np.ceil(n / ncols))
@@ -221,7 +222,8 @@ def plot_confusion(y_true, y_pred, labels: Sequence[str], title: str) -> plt.Fig
     return fig
 
 
-def plot_projection(points: np.ndarray, labels: Sequence[str], title: str, markers: Sequence[str] | None = None) -> plt.Figure:
+def plot_projection(points: np.ndarray, labels: Sequence[str], title: str,
+                    markers: Sequence[str] | None = None) -> plt.Figure:
     """2-D scatter coloured by label (e.g. PCA of clip-mean features coloured by genre)."""
     labels = np.asarray(labels)
     names = sorted(set(labels))

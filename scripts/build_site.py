@@ -36,7 +36,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_table import repository  # noqa: E402  (the GitHub address has one home: pyproject.toml)
+from results_table import repository
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = Path("artifacts/site-src")         # relative to the repository root
@@ -389,7 +389,7 @@ SITE_CSS = """\
 def mathjax_static() -> Path:
     """MathJax 2.7 (the version nbconvert's template loads), from the jupyter-server-mathjax package."""
     try:
-        import jupyter_server_mathjax  # noqa: PLC0415
+        import jupyter_server_mathjax
     except ImportError as err:
         raise SystemExit("build_site: jupyter-server-mathjax is missing: run `make site` (it installs the `docs` "
                          "extra: pip install -c requirements/constraints.txt -e '.[docs]')") from err

@@ -74,7 +74,7 @@ def browser_problem(browser: str, driver: str) -> str | None:
     if missing:
         return f"no {' and no '.join(missing)} — install: {INSTALL_HINT}"
     try:
-        import selenium  # noqa: F401, PLC0415
+        import selenium  # noqa: F401
     except ImportError:
         return "Selenium is not installed — run `make site-check` (it installs the `docs` extra)"
     return None
@@ -166,7 +166,7 @@ def serve(site: Path) -> tuple[ThreadingHTTPServer, str, list[tuple[str, int]]]:
 def fetch(url: str) -> tuple[int, str]:
     """HTTP status and body of ``url`` (one of ours, on 127.0.0.1)."""
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:      # noqa: S310 (our own server)
+        with urllib.request.urlopen(url, timeout=10) as resp:
             return resp.status, resp.read().decode("utf-8", errors="replace")
     except urllib.error.HTTPError as err:
         return err.code, ""
@@ -177,8 +177,8 @@ def fetch(url: str) -> tuple[int, str]:
 def start_browser(browser: str, driver: str, width: int):
     """Headless Chromium through the system chromedriver; Selenium Manager is never asked for anything."""
     os.environ.setdefault("SE_OFFLINE", "true")        # belt and braces: never download a browser or driver
-    from selenium import webdriver  # noqa: PLC0415
-    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser
@@ -306,7 +306,7 @@ def run_browser_check(site: Path, shots: Path, browser: str, driver: str, width:
 
 def browser_version(browser: str) -> str:
     try:
-        import subprocess  # noqa: PLC0415
+        import subprocess
 
         out = subprocess.run([browser, "--version"], capture_output=True, text=True, timeout=20).stdout
         return out.strip().split(" built on")[0] or Path(browser).name
@@ -318,7 +318,7 @@ def browser_version(browser: str) -> str:
 
 def run_external_check(site: Path, timeout: float = 20.0) -> int:
     """Every link to another site, once: HEAD (GET where HEAD is refused). Needs internet."""
-    import requests  # noqa: PLC0415
+    import requests
 
     links = external_links(site)
     if not links:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -99,13 +98,15 @@ def render(m: dict[str, dict]) -> str:
         rows.append((f"Hyperband vs random search, same epoch budget ({seeds} seeds)",
                      f"averaged over the budget: **{tv['anytime']['verdict']}**; best at the end: "
                      f"{tv['final_best']['verdict']}. {'; '.join(d4['reach_sentences'])} (budget "
-                     f"{d4['budget']['epochs']} epochs per search{_spent(d4)})", "claimed faster (Fig 3), never compared"))
+                     f"{d4['budget']['epochs']} epochs per search{_spent(d4)})",
+                     "claimed faster (Fig 3), never compared"))
         rows.append(("Input-BatchNorm lag in short trials (momentum "
                      f"{bn['check_momentum']:g} vs {bn['momentum']:g})",
                      f"first-round trials: {bn['short_trial_verdict']}; the tuner verdict "
                      f"{'changes' if bn['verdict_changes'] else 'does not change'}", "not checked"))
         rows.append((f"Tuned vs untuned — test video accuracy ({len(d4['final_seeds'])} seeds, same clips and epochs)",
-                     f"tuning {tu['video_verdict']}" if tu["video_verdict"].startswith("makes") else tu["video_verdict"],
+                     f"tuning {tu['video_verdict']}" if tu["video_verdict"].startswith("makes")
+                     else tu["video_verdict"],
                      "95.5% vs 90.8% clip (leaky split)"))
     else:
         rows.append(("Hyperband vs random search", _missing(NOTEBOOKS[3]), "claimed faster (Fig 3), never compared"))
@@ -189,7 +190,7 @@ QUESTIONS = {
 
 def repository() -> str:
     """The GitHub address, from its one home: ``pyproject.toml`` ``[project.urls] Repository``."""
-    import tomllib  # noqa: PLC0415
+    import tomllib
 
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 
@@ -233,7 +234,8 @@ def render_notebooks(m: dict[str, dict], repo: str, ref: str = "main") -> str:
     if seconds:
         count = {5: "five", 6: "six", 7: "seven"}.get(len(NOTEBOOKS), str(len(NOTEBOOKS)))
         lines.append(f"| **all {count}** | | | **{_duration(total_cpu)}** | **≈ {_duration(total_gpu)}** |")
-        lines += ["", f"Run times: measured by the last `make figures` ({run['params']}, {run['cpu_count']} CPU cores); "
+        lines += ["", "Run times: measured by the last `make figures` "
+                  f"({run['params']}, {run['cpu_count']} CPU cores); "
                       f"the Colab estimate keeps the CPU-bound work and rescales feature extraction, ConvLSTM "
                       f"training and notebook 06's classifier training and rollouts from this CPU's measured "
                       f"{gemm or float('nan'):.0f} GFLOP/s to {T4_EFFECTIVE_GFLOPS:.0f} GFLOP/s (a quarter of a T4's "

@@ -66,7 +66,7 @@ def without_injected_cells(path: Path):
     """The notebook at ``path`` without cells tagged ``injected-parameters``. Papermill replaces such a cell only
     when it injects something; one left by an earlier run would otherwise run again, after the ``parameters``
     cell, and override it silently."""
-    import nbformat  # noqa: PLC0415
+    import nbformat
 
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]

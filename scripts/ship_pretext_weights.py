@@ -23,7 +23,8 @@ from choreo_utils import pretext, runtime
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--check", action="store_true", help="retrain into a temporary folder and compare with the shipped weights")
+    ap.add_argument("--check", action="store_true",
+                    help="retrain into a temporary folder and compare with the shipped weights")
     ap.add_argument("--prune", action="store_true", help="remove shipped weights of other settings")
     args = ap.parse_args(argv)
 

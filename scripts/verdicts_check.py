@@ -111,9 +111,9 @@ def perturbed_environment() -> dict[str, str]:
 def run_perturbed(params_path: Path) -> Path:
     """Run notebooks 03–06 with ``params_path`` (worker processes changed to 3) in the perturbed environment;
     returns the metrics folder it wrote."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
-    from choreo_utils import params as params_file  # noqa: PLC0415
+    from choreo_utils import params as params_file
 
     values = params_file.load(params_path) | {"SWEEP_JOBS": 3, "TUNE_JOBS": 3}
     work = ROOT / CHECK_DIR

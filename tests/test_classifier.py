@@ -15,7 +15,8 @@ def test_paper_architecture_and_parameter_count(preset):
     dim, clip = 2048, 30
     model = C.build_classifier(clip, dim, **C.model_kwargs(preset))
     kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds == ["InputLayer", "BatchNormalization", "Bidirectional", "Dropout", "Dense", "Dense", "Dense", "Softmax"]
+    assert kinds == ["InputLayer", "BatchNormalization", "Bidirectional", "Dropout", "Dense", "Dense", "Dense",
+                     "Softmax"]
     assert model.get_layer("logits").get_config()["activation"] == "linear"
     assert model.get_layer("dense1").get_config()["activation"] == p["activation"]
     u, d1, d2 = p["lstm_units"], p["dense1"], p["dense2"]

@@ -182,7 +182,8 @@ def test_grouped_split_deterministic_by_seed() -> None:
 
 
 def uneven_clip_table() -> pd.DataFrame:
-    """Genres with 6 … 21 YouTube ids; ids with 1-3 videos of 2-4 clips each (like Let's Dance, unlike big_clip_table)."""
+    """Genres with 6 … 21 YouTube ids; ids with 1-3 videos of 2-4 clips each (like Let's Dance, unlike
+    big_clip_table)."""
     rows = []
     for gi, g in enumerate(GENRES):
         for k in range(6 + gi):

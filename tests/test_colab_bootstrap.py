@@ -4,7 +4,6 @@ notebook's own import cell must succeed in the same kernel (no restart)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -19,7 +19,7 @@ def _parameters(path) -> dict:
     cells = [c for c in _cells(path) if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(cells) == 1, f"{path.name}: {len(cells)} cells tagged 'parameters' (want exactly one)"
     scope: dict = {}
-    exec("".join(cells[0]["source"]), {}, scope)  # noqa: S102 - our own notebook's constants
+    exec("".join(cells[0]["source"]), {}, scope)
     return scope
 
 
@@ -144,7 +144,8 @@ def test_bootstrap_cells_are_identical_and_clone_the_badge_ref():
     for path in NOTEBOOKS:
         badge = re.search(r"colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/([\w.-]+)/",
                           "".join(_cells(path)[0]["source"]))
-        assert badge.group(1) == ref.group(2), f"{path.name}: badge opens {badge.group(1)}, bootstrap clones {ref.group(2)}"
+        assert badge.group(1) == ref.group(2), \
+            f"{path.name}: badge opens {badge.group(1)}, bootstrap clones {ref.group(2)}"
     assert '"-e"' not in boot and "%pip" not in boot and "!git" not in boot   # editable: invisible until restart
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from choreo_utils import datasets, letsdance, synthetic
+from choreo_utils import datasets, synthetic
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")]
 

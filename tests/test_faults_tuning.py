@@ -21,7 +21,8 @@ from choreo_utils.tuning import cli, processes
 from tests.test_tuning import _tiny_data
 
 SEARCH = ["--tuner", "random", "--seed", "3", "--max-epochs", "3", "--factor", "3", "--epochs", "2", "--patience", "10",
-          "--units", "4", "16", "4", "--dense", "6", "22", "4", "--batch-size", "64", "--run-eagerly", "--no-tensorboard",
+          "--units", "4", "16", "4", "--dense", "6", "22", "4", "--batch-size", "64", "--run-eagerly",
+          "--no-tensorboard",
           "--project-name", "p"]
 #: What an interrupted-and-resumed search must share with an uninterrupted one (scores: see the test).
 SAME = ["trial_id", "status", "lstm_units", "dense1", "dense2", "activation", "learning_rate", "dropout",

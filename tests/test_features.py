@@ -1,6 +1,5 @@
 import os
 import urllib.error
-import warnings
 
 import cv2
 import keras
@@ -179,7 +178,8 @@ def test_undecodable_frames_are_counted_not_silent(tiny_index, tmp_path):
 
 
 def test_truncated_jpeg_is_reported_and_zero_filled_like_any_bad_frame(tiny_index, tmp_path):
-    """Extraction decodes with video.decode_frame: a JPEG cut short (cv2.imread alone decodes it, grey-filled) is bad."""
+    """Extraction decodes with video.decode_frame: a JPEG cut short (cv2.imread alone decodes it, grey-filled) is
+    bad."""
     index = tiny_index.iloc[:4].copy()
     cut = tmp_path / "cut_0001.jpg"
     data = open(index.path.iloc[1], "rb").read()
@@ -236,7 +236,8 @@ def test_random_init_backbone_is_reproducible_and_its_seed_is_in_the_cache_key(t
 
 
 def test_one_undecodable_frame_policy_same_warning_from_read_frames_and_extraction(tiny_index, tmp_path):
-    """read_frames and extract_features: zeros in place, ONE warning, word for word the same (first 5 + "and N more")."""
+    """read_frames and extract_features: zeros in place, ONE warning, word for word the same (first 5 + "and N
+    more")."""
     index = tiny_index.iloc[:12].copy()
     for i in (1, 3, 4, 6, 7, 9, 10):
         bad = tmp_path / f"bad_{i:04d}.jpg"

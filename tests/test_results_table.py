@@ -68,8 +68,9 @@ def _metrics():
 
 def test_render_shows_every_headline_number():
     table = rt.render(_metrics())
-    for text in ["24,576 frames", "**71.2% video** (95% CI 65.0%–77.0%, 5 seeds)", "72.2% clip", "over 3 grouped splits 70.1%",
-                 "CNN features, all genres", "71.2% vs 73.1% (mean over frames): **no measurable difference (-1.9 points)**",
+    for text in ["24,576 frames", "**71.2% video** (95% CI 65.0%–77.0%, 5 seeds)", "72.2% clip",
+                 "over 3 grouped splits 70.1%", "CNN features, all genres",
+                 "71.2% vs 73.1% (mean over frames): **no measurable difference (-1.9 points)**",
                  "oracle pose, order-only pairs", "**helps by 38.8 ± 9.0 points**",
                  "inflates test accuracy by 6.1 ± 4.0 points (100.0% vs 0.0% of test clips",
                  "(2 seeds)", "averaged over the budget: **makes no measurable difference (-0.8 points)**",
@@ -172,7 +173,8 @@ def test_generated_motion_row_reads_notebook_06_metrics():
         "frechet": {"space": "embedding of the 06 genre classifier (trained on real grayscale windows), d = 16",
                     "by_source": {"real": [iv(23.0), iv(20.2)], "ConvLSTM": [iv(1362.4), iv(1567.4)],
                                   "copy-last": [iv(1503.9), iv(1522.2)], "linear": [iv(1419.2), iv(1535.1)]},
-                    "verdicts": {"copy-last": ["ConvLSTM closer to real windows than copy-last: lower distance by 141.6",
+                    "verdicts": {"copy-last": [
+                        "ConvLSTM closer to real windows than copy-last: lower distance by 141.6",
                                                "makes no measurable difference (-45.2)"]}}}
     table = rt.render(m)
     for text in ["real 76.7% / 75.6%, ConvLSTM 41.2% / 6.7%", "(chance 6.2%)", "**up to horizon 10**",

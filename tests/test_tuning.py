@@ -487,7 +487,8 @@ def test_an_unreadable_project_file_is_a_clear_error(tmp_path):
     data, cfg = _tiny_data(), T.SearchConfig("random", **FAST)
     project, _ = prepare_project(cfg, data, tmp_path, "p", overwrite=False, tensorboard=False)
     (project / "oracle.json").write_text("")                 # what keras-tuner's own save left after a kill
-    with pytest.raises(T.CorruptProjectError, match=r"oracle\.json \(keras-tuner oracle state\) is corrupt.*--overwrite"):
+    with pytest.raises(T.CorruptProjectError,
+                       match=r"oracle\.json \(keras-tuner oracle state\) is corrupt.*--overwrite"):
         T.check_project(project, cfg, data)
     with pytest.raises(T.CorruptProjectError, match=r"oracle\.json .*overwrite=True"):
         T.trial_table(project)

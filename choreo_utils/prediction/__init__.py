@@ -82,8 +82,9 @@ __all__ = [
     "as_predict_fn", "build_model", "build_paper_model", "by_unit", "causal_conv3d", "causal_leak", "check_frames",
     "compare_rollouts", "copy_last", "copy_last_rollout", "count_params", "frame_metrics", "frames_to_sequences",
     "gain_table", "improvement", "linear_extrapolation", "linear_rollout", "load_predictor", "load_sequences",
-    "metrics_by_horizon", "model_channels", "motion_crop", "mse_per_sequence", "one_step_over_seeds", "predict_next", "relative_gain",
-    "resize_model", "rollout", "rollouts_over_seeds", "save_predictor", "sequence_table", "shift_frames", "split_context",
+    "metrics_by_horizon", "model_channels", "motion_crop", "mse_per_sequence", "one_step_over_seeds", "predict_next",
+    "relative_gain", "resize_model", "rollout", "rollouts_over_seeds", "save_predictor", "sequence_table",
+    "shift_frames", "split_context",
     "split_sequences", "summarize", "time_train_step", "to_unit", "train", "train_seeds", "video_sequences",
     "with_weights",
 ]

@@ -188,7 +188,8 @@ def build_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), filters: i
         out = layers.Add(name="next_frame")([inp, delta])
     else:
         out = per_frame(c, "next_frame", size=1, activation="sigmoid")(d)
-    model = keras.Model(inp, out, name=("convlstm" if memory else "no_memory") + ("_residual" if residual else "_direct"))
+    name = ("convlstm" if memory else "no_memory") + ("_residual" if residual else "_direct")
+    model = keras.Model(inp, out, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
 

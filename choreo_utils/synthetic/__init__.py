@@ -33,6 +33,7 @@ from choreo_utils.synthetic.genres import FAMILIES, FAMILY_NAMES, GENRE_STYLE, d
 from choreo_utils.synthetic.motion import BODY_LENGTHS, PROGRAMS, Program
 from choreo_utils.synthetic.render import VideoSpec, pose_sequence, render_video
 
-__all__ = ["BODY_LENGTHS", "FAMILIES", "FAMILY_NAMES", "GENERATOR_VERSION", "GENRE_STYLE", "JOINTS", "MANIFEST", "PROGRAMS",
-           "Program", "VideoSpec", "describe_genres", "generate_dataset", "plan_dataset", "pose_features", "pose_sequence", "render_video",
+__all__ = ["BODY_LENGTHS", "FAMILIES", "FAMILY_NAMES", "GENERATOR_VERSION", "GENRE_STYLE", "JOINTS", "MANIFEST",
+           "PROGRAMS", "Program", "VideoSpec", "describe_genres", "generate_dataset", "plan_dataset", "pose_features",
+           "pose_sequence", "render_video",
            "video_specs"]

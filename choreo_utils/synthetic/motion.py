@@ -69,7 +69,8 @@ def _sway(t, f, p):
     the same poses in the same proportions, so only the speed of the motion tells them apart."""
     ph = 2 * math.pi * f * t + p
     return [(_pose(dx=0.08 * math.sin(ph) + 0.03 * math.sin(3 * ph), lean=0.16 * math.sin(ph), sh_l=1.35, el_l=1.0,
-                   sh_r=1.3 + 0.9 * math.sin(ph), el_r=0.3, hip_l=0.12 + 0.3 * _pos(ph), hip_r=0.12 + 0.3 * _pos(ph + math.pi),
+                   sh_r=1.3 + 0.9 * math.sin(ph), el_r=0.3, hip_l=0.12 + 0.3 * _pos(ph),
+                   hip_r=0.12 + 0.3 * _pos(ph + math.pi),
                    kn_l=-0.4 * _pos(ph), kn_r=-0.4 * _pos(ph + math.pi)), "lead")]
 
 

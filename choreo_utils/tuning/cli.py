@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     la.add_argument("--timeout", type=float)
     la.add_argument("--max-restarts", type=int, default=_parameter_default(launch_distributed, "max_restarts"))
     la.add_argument("--threads", type=int, help="TensorFlow threads per worker (default cores // workers)")
-    s = sub.add_parser("search", parents=[common], help="one search in this process (compare_tuners(jobs=N) runs these)")
+    s = sub.add_parser("search", parents=[common],
+                       help="one search in this process (compare_tuners(jobs=N) runs these)")
     s.add_argument("--overwrite", action="store_true")
     c = sub.add_parser("chief", parents=[common, net], help="serve the oracle to workers (blocks until done)")
     c.add_argument("--overwrite", action="store_true")

@@ -79,7 +79,8 @@ def compare_tuners(data: TuningData, seeds: Sequence[int] = (0, 1, 2), *, direct
     ``tuner``: reload one with ``run_search(..., overwrite=False)``.
     """
     base = resolve_config("hyperband", settings)
-    configs = [dataclasses.replace(base, kind=kind, seed=int(seed)) for seed in seeds for kind in ("hyperband", "random")]
+    configs = [dataclasses.replace(base, kind=kind, seed=int(seed))
+               for seed in seeds for kind in ("hyperband", "random")]
     if int(jobs) > 1 and len(configs) > 1:
         return Comparison(_searches_in_processes(data, configs, jobs=int(jobs), directory=directory, prefix=prefix,
                                                  overwrite=overwrite, tensorboard=tensorboard, progress=progress),
