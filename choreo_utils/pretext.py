@@ -261,7 +261,7 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
     Seeded with ``settings.seed`` inside :func:`choreo_utils.runtime.seed_scope` (the caller's random state is left
     alone). Writes ``model.keras`` and ``pretext.json`` (settings, generator version, curve, held-out R², seconds)
     atomically into :func:`cached_folder`."""
-    from choreo_utils import features, pipeline, runtime, training  # noqa: PLC0415
+    from choreo_utils import features, runtime, synthetic, training  # noqa: PLC0415
     from choreo_utils.io_utils import atomic_dir, write_json  # noqa: PLC0415
 
     settings = settings or default_settings()
@@ -274,7 +274,7 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
     index, is_held = _pretext_rows(settings, progress)
     start = time.perf_counter()
     frames = load_frames(index, settings.image_size)
-    pose = pipeline.oracle_pose(index).features
+    pose = synthetic.oracle_pose_frames(index)
     load_seconds = time.perf_counter() - start
     mean, std = pose[~is_held].mean(0), pose[~is_held].std(0)
     std = np.where(std > 1e-6, std, 1.0)
@@ -323,14 +323,14 @@ def heldout_r2(pre: Pretrained, progress: bool = False) -> float:
     """Measure ``pre``'s pose R² again on its held-out pretext videos (rendered again from the pretext seed if they
     are not on disk), standardised with the training statistics it recorded — the check that shipped or cached
     weights still do what their description says."""
-    from choreo_utils import pipeline  # noqa: PLC0415
+    from choreo_utils import synthetic  # noqa: PLC0415
 
     fields = {f.name for f in dataclasses.fields(PretextSettings)}
     settings = PretextSettings(**{k: tuple(v) if isinstance(v, list) else v
                                   for k, v in pre.meta["settings"].items() if k in fields})
     index, is_held = _pretext_rows(settings, progress)
     held = index[is_held]
-    pose = pipeline.oracle_pose(held).features
+    pose = synthetic.oracle_pose_frames(held)
     y = (pose - np.asarray(pre.meta["target_mean"])) / np.asarray(pre.meta["target_std"])
     pred = pre.model.predict(load_frames(held, settings.image_size), batch_size=256, verbose=0)
     return pose_r2(y, pred)

@@ -35,14 +35,11 @@ LAYERS: dict[str, int] = {
 #: Imports that break the contract today: (importer, imported) → what removes it.
 KNOWN: dict[tuple[str, str], str] = {
     ("profiling", "features"): "type hint only: move Extractor to a backbones module in layer 2, or a Protocol",
-    ("pretext", "pipeline"): "oracle_pose moves into synthetic (arrays); pipeline wraps them as a feature set",
     ("pretext", "features"): "backbones module: Extractor, the registry and BatchNorm re-estimation",
     ("features", "pretext"): "backbones module: the pretext CNN registered there, not imported by features",
     ("tuning", "pipeline"): "export_tuning_data moves to a tuning command-line module above pipeline",
     ("tuning", ""): "the tuning CLI reads the package docstring and processes its path: read them directly",
     ("pretext", "training"): "the pretext CNN's pretraining moves up to layer 3; layer 2 keeps the built network",
-    ("tuning", "classifier"): "on a cycle only through the upward imports above (classifier → features → pretext "
-                              "→ pipeline → tuning): goes with them",
 }
 #: Private names imported across modules today: (importer, imported module, name) → what removes it.
 KNOWN_PRIVATE: dict[tuple[str, str, str], str] = {
