@@ -7,8 +7,6 @@ Each step is cached or deterministic, so calling this from several notebooks cos
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from choreo_utils import clips, datasets, features
-from choreo_utils.tuning.data import TuningData
 
 
 @dataclasses.dataclass
@@ -153,37 +150,3 @@ def clip_data(data_source: str = "synthetic", *, videos_per_genre: int = 24, fra
     ex = build_extractor_for(training_frames(index, table), backbone, image_size, weights, seed=seed, layer=layer)
     fs = features.extract_features(index, ex, progress=progress, batch_size=batch_size)
     return ClipData(table=table, feature_set=fs, extractor_label=fs.label, index=index)
-
-
-def export_tuning_data(params_path: str, out: str, force: bool = False) -> Path:
-    """Features for a parameter set (train + val clips only) → ``out`` .npz; skipped if already made from it.
-
-    The YAML file at ``params_path`` is read with :func:`choreo_utils.params.load` and mapped to
-    :func:`clip_data` keywords by :func:`choreo_utils.params.tuning_export_kwargs` — the settings notebook 04
-    uses (``FEATURE_LAYER`` → ``layer``, ``EXTRACT_BATCH`` → ``batch_size``, ``TUNE_TRAIN_STRIDE`` →
-    ``train_stride``, ...); a key no notebook declares is refused with its name. The ``.npz``
-    (``TuningData.save``) records the file's SHA-256 and the ``clip_data`` arguments, so a second call with an
-    unchanged file does nothing unless ``force``. The test split is not exported. This is
-    ``python -m choreo_utils.tuning export --params P --out D.npz`` (``make tune-distributed``).
-    """
-    from choreo_utils import params  # noqa: PLC0415
-
-    kwargs = params.tuning_export_kwargs(params.load(params_path), params_path)
-    text = Path(params_path).read_text()       # the same hash as before: existing exports stay up to date
-    meta = {"params_file": str(params_path), "params_sha256": hashlib.sha256(text.encode()).hexdigest()}
-    if not force and Path(out).is_file():
-        try:
-            old = TuningData.meta(out)
-            # same file *and* same clip_data arguments: an export made before the explicit mapping is redone
-            if old.get("params_sha256") == meta["params_sha256"] and \
-                    old.get("clip_data") == json.loads(json.dumps(kwargs)):
-                print(f"{out} is up to date with {params_path}")
-                return Path(out)
-            print(f"{out} was made from other settings than {params_path}'s; exporting again")
-        except (OSError, ValueError, KeyError):
-            pass
-    data = TuningData.from_clip_data(clip_data(**kwargs))
-    path = data.save(out, meta | {"clip_data": dict(kwargs)})
-    print(f"wrote {path}: {len(data.x_train)} train + {len(data.x_val)} val clips of shape {data.input_shape} "
-          "(the test split is not included)")
-    return path

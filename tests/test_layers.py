@@ -26,8 +26,8 @@ LAYERS: dict[str, int] = {
     "features": 2, "pretext": 2, "weights": 2,
     # 3 models and studies
     "training": 3, "classifier": 3, "tuning": 3, "prediction": 3,
-    # 4 orchestration
-    "pipeline": 4, "viz": 4, "widgets": 4,
+    # 4 orchestration; the tuning command line (python -m choreo_utils.tuning) exports features through pipeline
+    "pipeline": 4, "viz": 4, "widgets": 4, "tuning.cli": 4, "tuning.__main__": 4,
     # the package root: re-exports for notebooks
     "": 5,
 }
@@ -37,8 +37,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("profiling", "features"): "type hint only: move Extractor to a backbones module in layer 2, or a Protocol",
     ("pretext", "features"): "backbones module: Extractor, the registry and BatchNorm re-estimation",
     ("features", "pretext"): "backbones module: the pretext CNN registered there, not imported by features",
-    ("tuning", "pipeline"): "export_tuning_data moves to a tuning command-line module above pipeline",
-    ("tuning", ""): "the tuning CLI reads the package docstring and processes its path: read them directly",
     ("pretext", "training"): "the pretext CNN's pretraining moves up to layer 3; layer 2 keeps the built network",
 }
 #: Private names imported across modules today: (importer, imported module, name) → what removes it.
@@ -54,8 +52,11 @@ def _module_name(path: Path) -> str:
 
 
 def _unit(module: str) -> str:
-    """The top-level module or subpackage a dotted name belongs to ("" for the package root)."""
+    """The top-level module or subpackage a dotted name belongs to ("" for the package root), or the submodule
+    itself where :data:`LAYERS` gives it a layer of its own."""
     parts = module.split(".")
+    if ".".join(parts[1:3]) in LAYERS:
+        return ".".join(parts[1:3])
     return parts[1] if len(parts) > 1 else ""
 
 

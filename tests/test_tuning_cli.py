@@ -1,4 +1,4 @@
-"""The tuning command line (choreo_utils.tuning.cli) and the export it runs (pipeline.export_tuning_data)."""
+"""The tuning command line (choreo_utils.tuning.cli) and the export it runs (cli.export_tuning_data)."""
 from __future__ import annotations
 
 import inspect
@@ -55,19 +55,19 @@ def test_export_writes_train_and_val_arrays_once_per_params_file(tmp_path, monke
     params = tmp_path / "p.yaml"
     params.write_text(yaml.safe_dump({"SEED": 3, "CLIP_LEN": 4, "EPOCHS": 1}))   # EPOCHS: known, not exported
     out = tmp_path / "d.npz"
-    assert pipeline.export_tuning_data(str(params), str(out)) == out
+    assert cli.export_tuning_data(str(params), str(out)) == out
     assert calls == [{"data_source": "synthetic", "seed": 3, "clip_len": 4}]
     data, meta = tuning.TuningData.load(out), tuning.TuningData.meta(out)
     assert (len(data.x_train), len(data.x_val), data.input_shape) == (6, 2, (4, 8))
     assert meta["params_file"] == str(params) and meta["clip_data"] == {"seed": 3, "clip_len": 4}
     assert "wrote" in capsys.readouterr().out
 
-    assert pipeline.export_tuning_data(str(params), str(out)) == out    # same params: nothing recomputed
+    assert cli.export_tuning_data(str(params), str(out)) == out    # same params: nothing recomputed
     assert len(calls) == 1 and "is up to date with" in capsys.readouterr().out
-    pipeline.export_tuning_data(str(params), str(out), force=True)
+    cli.export_tuning_data(str(params), str(out), force=True)
     assert len(calls) == 2
     params.write_text(yaml.safe_dump({"SEED": 4}))                       # other params: recomputed
-    pipeline.export_tuning_data(str(params), str(out))
+    cli.export_tuning_data(str(params), str(out))
     assert len(calls) == 3 and tuning.TuningData.meta(out)["clip_data"] == {"seed": 4}
 
 
@@ -76,7 +76,7 @@ def test_export_passes_notebook_04_settings_from_default_params(tmp_path, monkey
 
     seen = []
     monkeypatch.setattr(pipeline, "clip_data", lambda **kw: seen.append(kw) or _FakeClipData())
-    pipeline.export_tuning_data(str(project_root() / "params" / "default.yaml"), str(tmp_path / "d.npz"))
+    cli.export_tuning_data(str(project_root() / "params" / "default.yaml"), str(tmp_path / "d.npz"))
     (kw,) = seen
     # BACKBONE, FEATURE_LAYER, TUNE_TRAIN_STRIDE and EXTRACT_BATCH (clip_data's defaults: inception_v3, None, None, 64)
     assert (kw["backbone"], kw["layer"], kw["train_stride"], kw["batch_size"]) == ("pose_pretext", None, 30, 64)
@@ -90,16 +90,16 @@ def test_export_refuses_unknown_keys_and_redoes_an_export_made_with_other_settin
     params, out = tmp_path / "p.yaml", tmp_path / "d.npz"
     params.write_text(yaml.safe_dump({"SEED": 1, "FEATURE_LAYR": "mixed2", "CLIP_LENGTH": 4}))
     with pytest.raises(ValueError, match=r"p\.yaml has unknown key\(s\) CLIP_LENGTH, FEATURE_LAYR.*params\.py"):
-        pipeline.export_tuning_data(str(params), str(out))
+        cli.export_tuning_data(str(params), str(out))
     assert not seen and not out.exists()
     params.write_text(yaml.safe_dump({"SEED": 1, "FEATURE_LAYER": "mixed2"}))
-    pipeline.export_tuning_data(str(params), str(out))
+    cli.export_tuning_data(str(params), str(out))
     meta = tuning.TuningData.meta(out)
     tuning.TuningData.load(out).save(out, meta | {"clip_data": {"seed": 1}})  # as the old export recorded it
-    pipeline.export_tuning_data(str(params), str(out))
+    cli.export_tuning_data(str(params), str(out))
     assert len(seen) == 2 and "made from other settings" in capsys.readouterr().out
 
 
 def test_export_of_a_missing_params_file_fails(tmp_path):
     with pytest.raises(FileNotFoundError):
-        pipeline.export_tuning_data(str(tmp_path / "missing.yaml"), str(tmp_path / "d.npz"))
+        cli.export_tuning_data(str(tmp_path / "missing.yaml"), str(tmp_path / "d.npz"))

@@ -77,7 +77,6 @@ from choreo_utils.tuning.assess import (batchnorm_lag, best_so_far_grid, describ
                                         reach_summary, reach_table, retrain_over_seeds,
                                         short_trial_effect, tuner_verdicts)
 from choreo_utils.tuning.budget import HyperbandBudget, hyperband_budget, matched_random_trials
-from choreo_utils.tuning.cli import main
 from choreo_utils.tuning.compare import Comparison, compare_tuners, hyperband_claim
 from choreo_utils.tuning.data import TuningData
 from choreo_utils.tuning.distributed import (EXIT_CHIEF_LOST, EXIT_CONFIG, EXIT_RUNTIME, EXIT_USAGE, ChiefLostError,
@@ -105,7 +104,7 @@ __all__ = [
     "reach_summary", "reach_table", "retrain_over_seeds", "short_trial_effect",
     "tuner_verdicts",
     "build_hypermodel", "check_project", "compare_tuners", "declare_hyperparameters", "default_directory",
-    "free_port", "hyperband_budget", "hyperband_claim", "launch_distributed", "main", "make_tuner",
+    "free_port", "hyperband_budget", "hyperband_claim", "launch_distributed", "make_tuner",
     "matched_random_trials", "model_params", "progress_table", "run_search", "run_worker",
     "sample_hyperparameters", "serve_chief", "summarize_progress", "trial_table", "wait_for_chief",
     "worker_exit_action",

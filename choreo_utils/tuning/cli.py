@@ -1,6 +1,6 @@
 """The command line, ``python -m choreo_utils.tuning {export,search,launch,chief,worker} ...`` (see ``--help``).
 
-``export`` writes a parameter set's train + val arrays (``pipeline.export_tuning_data``); ``search`` runs one
+``export`` writes a parameter set's train + val arrays (:func:`export_tuning_data`); ``search`` runs one
 search (``compare_tuners(jobs=N)`` starts these); ``launch`` runs a chief here and N local workers; ``chief``
 and ``worker`` run a search across machines. The search flags' defaults are the fields of ``SearchConfig`` and
 ``SearchSpace``, so the command line and the Python API cannot drift apart.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import inspect
 import json
 import os
@@ -148,12 +149,45 @@ def skip_graph_optimization() -> None:
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
+def export_tuning_data(params_path: str, out: str, force: bool = False) -> Path:
+    """Features for a parameter set (train + val clips only) → ``out`` .npz; skipped if already made from it.
+
+    The YAML file at ``params_path`` is read with :func:`choreo_utils.params.load` and mapped to
+    :func:`~choreo_utils.pipeline.clip_data` keywords by :func:`choreo_utils.params.tuning_export_kwargs` — the
+    settings notebook 04 uses (``FEATURE_LAYER`` → ``layer``, ``EXTRACT_BATCH`` → ``batch_size``,
+    ``TUNE_TRAIN_STRIDE`` → ``train_stride``, ...); a key no notebook declares is refused with its name. The ``.npz``
+    (``TuningData.save``) records the file's SHA-256 and the ``clip_data`` arguments, so a second call with an
+    unchanged file does nothing unless ``force``. The test split is not exported. This is
+    ``python -m choreo_utils.tuning export --params P --out D.npz`` (``make tune-distributed``).
+    """
+    from choreo_utils import params  # noqa: PLC0415
+    from choreo_utils.pipeline import clip_data  # noqa: PLC0415  (features: only for export)
+
+    kwargs = params.tuning_export_kwargs(params.load(params_path), params_path)
+    text = Path(params_path).read_text()       # the same hash as before: existing exports stay up to date
+    meta = {"params_file": str(params_path), "params_sha256": hashlib.sha256(text.encode()).hexdigest()}
+    if not force and Path(out).is_file():
+        try:
+            old = TuningData.meta(out)
+            # same file *and* same clip_data arguments: an export made before the explicit mapping is redone
+            if old.get("params_sha256") == meta["params_sha256"] and \
+                    old.get("clip_data") == json.loads(json.dumps(kwargs)):
+                print(f"{out} is up to date with {params_path}")
+                return Path(out)
+            print(f"{out} was made from other settings than {params_path}'s; exporting again")
+        except (OSError, ValueError, KeyError):
+            pass
+    data = TuningData.from_clip_data(clip_data(**kwargs))
+    path = data.save(out, meta | {"clip_data": dict(kwargs)})
+    print(f"wrote {path}: {len(data.x_train)} train + {len(data.x_val)} val clips of shape {data.input_shape} "
+          "(the test split is not included)")
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``export``, ``search``, ``launch``, ``chief``, ``worker`` (see ``--help``)."""
     a = build_parser().parse_args(argv)
     if a.command == "export":
-        from choreo_utils.pipeline import export_tuning_data  # noqa: PLC0415  (features: only for export)
-
         try:
             export_tuning_data(a.params, a.out, a.force)
         except (OSError, ValueError) as exc:   # a missing or bad parameter file: fix it, retrying cannot help

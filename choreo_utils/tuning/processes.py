@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Mapping, Sequence
 
-import choreo_utils
 from choreo_utils.tuning.tuners import ENV_ORACLE_IP, ENV_ORACLE_PORT, ENV_TUNER_ID
 
 
@@ -22,7 +21,7 @@ def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     for k in (ENV_TUNER_ID, ENV_ORACLE_IP, ENV_ORACLE_PORT):
         env.pop(k, None)
-    root = str(Path(choreo_utils.__file__).resolve().parent.parent)   # the folder that holds the package
+    root = str(Path(__file__).resolve().parents[2])   # the folder that holds the package
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
