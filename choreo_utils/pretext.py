@@ -9,7 +9,8 @@ synthetic generator knows every joint of every frame, which makes an honest sour
    oracle pose (:func:`choreo_utils.synthetic.pose_features`, standardised) and measures its pose R² on held-out
    pretext videos;
 3. the trained network is frozen and its globally average-pooled last block becomes the backbone:
-   ``features.build_extractor("pose_pretext", image_size, weights=None | folder)`` (:func:`build_extractor`).
+   ``features.build_extractor("pose_pretext", image_size, weights=None | folder)`` (the registry in
+   :mod:`choreo_utils.backbones` calls :func:`build_extractor`).
 
 The weights are cached under ``artifacts/models/pretext-<key>/`` (written atomically), where the key names what
 produced them: generator version, seed, set size, frame and input sizes, architecture, epochs, batch, learning
@@ -109,13 +110,13 @@ def heldout_videos(index: pd.DataFrame, fraction: float, seed: int) -> set[str]:
 
 def load_frames(index: pd.DataFrame, image_size: Sequence[int], batch: int = 256) -> np.ndarray:
     """Every frame of ``index`` as uint8 RGB (N, h, w, 3), decoded and resized like extraction does."""
-    from choreo_utils.features import _load_frame_batch  # noqa: PLC0415
+    from choreo_utils.video import load_frame_batch  # noqa: PLC0415
 
     size = (int(image_size[0]), int(image_size[1]))
     paths = index["path"].tolist()
     out = np.empty((len(paths), *size, 3), np.uint8)
     for i in range(0, len(paths), batch):
-        frames, _ = _load_frame_batch(paths[i:i + batch], size, strict=True)
+        frames, _ = load_frame_batch(paths[i:i + batch], size, strict=True)
         out[i:i + batch] = frames
     return out
 
@@ -261,7 +262,7 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
     Seeded with ``settings.seed`` inside :func:`choreo_utils.runtime.seed_scope` (the caller's random state is left
     alone). Writes ``model.keras`` and ``pretext.json`` (settings, generator version, curve, held-out R², seconds)
     atomically into :func:`cached_folder`."""
-    from choreo_utils import features, runtime, synthetic, training  # noqa: PLC0415
+    from choreo_utils import extractor, runtime, synthetic, training  # noqa: PLC0415
     from choreo_utils.io_utils import atomic_dir, write_json  # noqa: PLC0415
 
     settings = settings or default_settings()
@@ -291,7 +292,7 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
                               seed=settings.seed, progress="pose pretext" if progress else None)
     train_seconds = result.seconds
     # few optimiser steps leave BatchNorm's moving statistics near their initial values: measure them instead
-    features.reestimate_batchnorm(features.Extractor(
+    extractor.reestimate_batchnorm(extractor.Extractor(
         backbone=BACKBONE, image_size=settings.image_size, weights_label="pretext", model=model, preprocess=identity,
         dim=y.shape[1]), frames[~is_held][::max(1, int((~is_held).sum()) // 1024)][:1024])
     pred_held = model.predict(frames[is_held], batch_size=256, verbose=0)
@@ -343,27 +344,28 @@ def identity(x):
 
 
 def build_extractor(image_size: int | Sequence[int] | None = None, weights: str | os.PathLike | None = None):
-    """A :class:`choreo_utils.features.Extractor` made of the pretext CNN's frozen pooled block.
+    """A :class:`choreo_utils.extractor.Extractor` made of the pretext CNN's frozen pooled block.
 
     ``weights`` is ``None`` (the cached default pretraining, :func:`default_settings` at ``image_size``, trained
     now if missing), a folder :func:`pretrain` wrote, or a :class:`Pretrained`. Its label says what produced it;
     its weights label is the folder's name (the key); the feature cache key holds the weights' digest as well."""
-    from choreo_utils import features  # noqa: PLC0415
+    from choreo_utils import checks, extractor  # noqa: PLC0415
 
     if isinstance(weights, Pretrained):
         pre = weights
     elif weights is None or str(weights).lower() == "none":
-        overrides = {} if image_size is None else {"image_size": features._size(image_size)}
+        overrides = {} if image_size is None else {"image_size": checks.size(image_size, "image_size")}
         pre = pretrain(default_settings(**overrides))
     else:
         pre = load(weights)
     size = tuple(pre.meta["settings"]["image_size"])
-    if image_size is not None and features._size(image_size) != size:
+    asked = checks.size(image_size, "image_size", allow_none=True)
+    if asked is not None and asked != size:
         raise ValueError(f"the pretext weights in {pre.folder.name} were trained at {size[0]}×{size[1]} px, not "
-                         f"{features._size(image_size)}: pretrain for that size (pretext.default_settings(image_size="
-                         "...)) or pass image_size=None")
+                         f"{asked}: pretrain for that size (pretext.default_settings(image_size=...)) or pass "
+                         "image_size=None")
     enc = encoder(pre.model)
-    return features.Extractor(backbone=BACKBONE, image_size=size, weights_label=pre.folder.name, model=enc,
+    return extractor.Extractor(backbone=BACKBONE, image_size=size, weights_label=pre.folder.name, model=enc,
                               preprocess=identity, dim=int(enc.output.shape[-1]), layer=LAYER,
                               description=pre.description)
 

@@ -29,6 +29,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
+from choreo_utils import checks
 from choreo_utils.checks import positive_int
 
 #: Video containers ``read_video`` decodes with ``cv2.VideoCapture``.
@@ -48,21 +49,6 @@ def natural_key(name: str) -> tuple:
     """Sort key that orders the numbers inside a name numerically: ``frame_9`` < ``frame_10``."""
     parts = re.split(r"(\d+)", name)
     return tuple(int(p) if i % 2 else p.lower() for i, p in enumerate(parts))
-
-
-def _check_size(size: Size) -> tuple[int, int] | None:
-    """Normalise ``size`` to ``(height, width)`` or None; clear error for anything else."""
-    if size is None:
-        return None
-    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-        hw: tuple = (size, size)
-    elif isinstance(size, (tuple, list)) and len(size) == 2:
-        hw = tuple(size)
-    else:
-        raise ValueError(f"size must be None, an int (square) or (height, width); got {size!r}")
-    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in hw):
-        raise ValueError(f"size must contain positive integers (height, width); got {size!r}")
-    return int(hw[0]), int(hw[1])
 
 
 def _resize_one(img: np.ndarray, hw: tuple[int, int] | None) -> np.ndarray:
@@ -86,7 +72,7 @@ def _postprocess(rgb: np.ndarray, hw: tuple[int, int] | None, gray: bool) -> np.
 
 def resize_frames(frames: np.ndarray, size: Size) -> np.ndarray:
     """Resize a (T, H, W, C) stack (or one (H, W, C) frame) to ``size`` with ``cv2.INTER_AREA``."""
-    hw = _check_size(size)
+    hw = checks.size(size, allow_none=True)
     frames = np.asarray(frames)
     if frames.ndim == 3 and frames.shape[-1] not in (1, 3):
         raise ValueError(f"expected (T, H, W, C) or (H, W, C) frames; got shape {frames.shape}")
@@ -158,7 +144,7 @@ def _list_frame_images(folder: Path) -> list[Path]:
 def load_frame(path: str | os.PathLike, size: Size = None, gray: bool = False) -> np.ndarray:
     """Read one image file as an RGB uint8 array (H, W, 3), or (H, W, 1) when ``gray``."""
     path = Path(path)
-    hw = _check_size(size)
+    hw = checks.size(size, allow_none=True)
     if not path.exists():
         raise FileNotFoundError(f"frame image not found: {path}")
     img, reason = decode_frame(path)
@@ -195,7 +181,7 @@ def read_frames(paths: Sequence[str | os.PathLike], size: Size = None, gray: boo
     """
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be True or False; got {strict!r}")
-    hw = _check_size(size)
+    hw = checks.size(size, allow_none=True)
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("read_frames got an empty list of paths; nothing to read")
@@ -267,7 +253,7 @@ def read_video(path: str | os.PathLike, size: Size = None, gray: bool = False,
     undecodable frame image becomes zeros with one warning (``strict=True``: raise; see the module docstring).
     """
     path = Path(path)
-    hw = _check_size(size)
+    hw = checks.size(size, allow_none=True)
     if max_frames is not None:
         max_frames = positive_int(max_frames, "max_frames")
     if not path.exists():
@@ -338,3 +324,21 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float = 25) ->
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def load_frame_batch(paths: Sequence[str], size: tuple[int, int], strict: bool = False
+                     ) -> tuple[np.ndarray, list[tuple[int, str, str]]]:
+    """uint8 RGB frames (N, H, W, 3) of the files ``paths``, resized to ``size``, and (position, path, reason) for
+    each that did not decode (zeros in its place; ``strict``: raise instead, as :func:`read_frames` does). What
+    feature extraction and the pretext CNN's training read their batches with."""
+    out = np.zeros((len(paths), *size, 3), np.uint8)
+    bad = []
+    for i, p in enumerate(paths):
+        rgb, reason = decode_frame(p)
+        if rgb is None:
+            if strict:
+                raise bad_frame_error(p, reason)
+            bad.append((i, str(p), reason))
+            continue
+        out[i] = resize_frames(rgb, size)
+    return out, bad

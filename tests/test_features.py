@@ -186,7 +186,7 @@ def test_truncated_jpeg_is_reported_and_zero_filled_like_any_bad_frame(tiny_inde
     cut.write_bytes(data[:len(data) * 3 // 4])
     assert cv2.imread(str(cut), cv2.IMREAD_COLOR) is not None and video.decode_frame(cut)[0] is None
     index.iloc[1, index.columns.get_loc("path")] = str(cut)
-    frames, bad = features._load_frame_batch(index.path.tolist(), (32, 48))
+    frames, bad = video.load_frame_batch(index.path.tolist(), (32, 48))
     assert [b[:2] for b in bad] == [(1, str(cut))] and not frames[1].any() and frames[0].any()
     ex = _small_extractor(tiny_index)
     with pytest.warns(UserWarning, match="1 of 4 frame images could not be decoded and were replaced by zeros"):
@@ -196,7 +196,7 @@ def test_truncated_jpeg_is_reported_and_zero_filled_like_any_bad_frame(tiny_inde
 
 def test_frames_for_features_are_decoded_and_resized_like_video_reads_them(tiny_index):
     paths = tiny_index.path.iloc[:6].tolist()
-    frames, bad = features._load_frame_batch(paths, (32, 48))
+    frames, bad = video.load_frame_batch(paths, (32, 48))
     assert not bad
     np.testing.assert_array_equal(frames, video.read_frames(paths, size=(32, 48)))
 
