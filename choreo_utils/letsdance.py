@@ -31,7 +31,6 @@ skips files already written, every file is written atomically (complete or absen
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import re
 import shutil
@@ -45,7 +44,8 @@ import pandas as pd
 
 from choreo_utils import download as downloader
 from choreo_utils.config import GENRES, relative_to_root
-from choreo_utils.io_utils import atomic_path, write_json
+from choreo_utils.checks import positive_int
+from choreo_utils.io_utils import atomic_path, read_json, write_json
 from choreo_utils.progress import bar as progress_bar
 
 #: File name of the frame archive distributed by the authors.
@@ -266,11 +266,9 @@ def _select(member: tarfile.TarInfo, genres: tuple[str, ...], max_frames: int | 
     return parts[1], parts[2]
 
 
-def _check_max_frames(max_frames_per_video: int | None) -> None:
-    if max_frames_per_video is not None and (isinstance(max_frames_per_video, bool)
-                                             or not isinstance(max_frames_per_video, int)
-                                             or max_frames_per_video < 1):
-        raise ValueError(f"max_frames_per_video must be a positive int or None, got {max_frames_per_video!r}")
+def _check_max_frames(max_frames_per_video: int | None) -> int | None:
+    """``max_frames_per_video`` as an int (NumPy ints too) or None; a ValueError naming it otherwise."""
+    return None if max_frames_per_video is None else positive_int(max_frames_per_video, "max_frames_per_video")
 
 
 def read_subset_record(dest: str | os.PathLike) -> dict | None:
@@ -282,18 +280,10 @@ def read_subset_record(dest: str | os.PathLike) -> dict | None:
     path = Path(dest) / SUMMARY_NAME
     if not path.exists():
         return None
-    try:
-        record = json.loads(path.read_text())
-        problem = None if isinstance(record, dict) else "it is not a JSON object"
-    except (OSError, ValueError) as exc:
-        record, problem = None, f"it cannot be read: {exc}"
-    if problem is None and not {"genres", "max_frames_per_video"} <= set(record):
-        problem = "it lacks 'genres' or 'max_frames_per_video'"
-    if problem:
-        raise ValueError(f"{path} is corrupt or truncated ({problem}); it records whether the extraction of "
-                         f"{Path(dest)} finished. Delete {path.name} and run again with LETSDANCE_ARCHIVE set: "
-                         "frames already extracted are kept, missing ones are extracted.")
-    return record
+    return read_json(path, what="Let's Dance extraction record, which says whether the extraction of "
+                     f"{Path(dest)} finished", required=("genres", "max_frames_per_video"),
+                     fix=f"delete {path.name} and run again with LETSDANCE_ARCHIVE set: frames already extracted "
+                     "are kept, missing ones are extracted")
 
 
 def _describe(key: str, value) -> str:
@@ -313,7 +303,7 @@ def subset_status(dest: str | os.PathLike, max_frames_per_video: int | None = No
     dest = Path(dest)
     where = relative_to_root(dest)
     wanted = _validate_genres(genres)
-    _check_max_frames(max_frames_per_video)
+    max_frames_per_video = _check_max_frames(max_frames_per_video)
     record = read_subset_record(dest)
     if record is None:
         if (dest / RGB_DIR).is_dir():
@@ -378,7 +368,7 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
         raise FileNotFoundError(f"archive {archive} not found; download it first with "
                                 f"letsdance.download(URL_or_path, '{archive}') (see {PROJECT_PAGE}).")
     wanted = _validate_genres(genres)
-    _check_max_frames(max_frames_per_video)
+    max_frames_per_video = _check_max_frames(max_frames_per_video)
     try:
         previous = read_subset_record(dest) or {}
     except ValueError:                         # unreadable: we rewrite it anyway

@@ -342,6 +342,15 @@ def test_frames_no_longer_selected_are_removed_others_kept(tmp_path):
 @pytest.mark.parametrize("content", ["", "{\"genres\": [", "[]", "{\"complete\": true}"])
 def test_corrupt_record_says_which_file_and_what_to_do(tmp_path, content):
     _touch(tmp_path / letsdance.SUMMARY_NAME, content.encode())
-    with pytest.raises(ValueError, match="corrupt or truncated") as err:
+    with pytest.raises(ValueError, match="extraction record.*is corrupt") as err:
         letsdance.subset_status(tmp_path)
-    assert str(tmp_path / letsdance.SUMMARY_NAME) in str(err.value) and "Delete" in str(err.value)
+    assert str(tmp_path / letsdance.SUMMARY_NAME) in str(err.value) and "delete letsdance_subset.json" in str(err.value)
+
+
+def test_max_frames_accepts_numpy_ints_and_names_bad_values(tmp_path):
+    import numpy as np
+
+    assert letsdance.subset_status(tmp_path, max_frames_per_video=np.int64(30))[0] == "missing"
+    for bad in (0, -3, 2.5, True, "30"):
+        with pytest.raises(ValueError, match="max_frames_per_video must be a positive integer"):
+            letsdance.subset_status(tmp_path, max_frames_per_video=bad)
