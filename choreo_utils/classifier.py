@@ -257,7 +257,8 @@ def _pad(x: np.ndarray, n: int) -> np.ndarray:
     return x if len(x) == n else np.concatenate([x, np.zeros((n - len(x), *x.shape[1:]), x.dtype)])
 
 
-Split = tuple  # (X, labels, video_ids)
+#: A split as the functions below take it: (X (clips, frames, features), integer labels, video ids).
+Split = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
@@ -367,12 +368,24 @@ def _pool(jobs: int):
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
     if _POOL.get("jobs") != jobs:
-        if _POOL.get("pool") is not None:
-            _POOL["pool"].shutdown()
+        shutdown_pool()
+        if not _POOL.get("atexit"):
+            import atexit  # noqa: PLC0415
+
+            atexit.register(shutdown_pool)      # the workers end with the session, not as orphans after it
+            _POOL["atexit"] = True
         threads = max(1, (os.cpu_count() or 1) // jobs)
         _POOL.update(jobs=jobs, pool=ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                                          initializer=_worker_init, initargs=(threads,)))
     return _POOL["pool"]
+
+
+def shutdown_pool() -> None:
+    """Stop the sweep's worker processes, if any (they are started again by the next sweep that needs them)."""
+    pool = _POOL.pop("pool", None)
+    _POOL.pop("jobs", None)
+    if pool is not None:
+        pool.shutdown()
 
 
 def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",

@@ -222,24 +222,6 @@ def plot_confusion(y_true, y_pred, labels: Sequence[str], title: str) -> plt.Fig
     return fig
 
 
-def plot_projection(points: np.ndarray, labels: Sequence[str], title: str,
-                    markers: Sequence[str] | None = None) -> plt.Figure:
-    """2-D scatter coloured by label (e.g. PCA of clip-mean features coloured by genre)."""
-    labels = np.asarray(labels)
-    names = sorted(set(labels))
-    cmap = plt.get_cmap("tab20", len(names))
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    for k, name in enumerate(names):
-        sel = labels == name
-        ax.scatter(points[sel, 0], points[sel, 1], s=12, color=cmap(k), label=name, alpha=0.8,
-                   marker=markers[k % len(markers)] if markers else "o")
-    ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title(title, fontsize=10)
-    ax.set_xticks([]), ax.set_yticks([])
-    fig.tight_layout()
-    return fig
-
-
 def bar_probabilities(probs: pd.Series, title: str, top: int = 16) -> plt.Figure:
     """Horizontal bars of class probabilities, largest on top."""
     s = probs.sort_values().tail(top)
@@ -285,26 +267,6 @@ def side_by_side(true: np.ndarray, pred: np.ndarray, gap: int = 2, error_gain: f
         panels = np.round(panels * (levels - 1)) / (levels - 1)
     panels = to_uint8(panels)
     return np.repeat(np.repeat(panels, scale, axis=1), scale, axis=2) if scale > 1 else panels
-
-
-def plot_metrics_by_horizon(table: pd.DataFrame, title: str = "", labels: dict[str, str] | None = None) -> plt.Figure:
-    """MSE, PSNR and SSIM against rollout horizon, one line per method (long table: method, horizon, metrics)."""
-    labels = labels or {"model": "ConvLSTM (ours)", "copy_last": "copy last frame"}
-    panels = [("mse", "MSE (lower is better)"), ("psnr", "PSNR dB (higher is better)"),
-              ("ssim", "SSIM (higher is better)")]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.1))
-    for ax, (col, ylabel) in zip(axes, panels):
-        for method, rows in table.groupby("method", sort=False):
-            ax.plot(rows["horizon"], rows[col], marker="o", ms=3, label=labels.get(method, method))
-        ax.set_xlabel("horizon (frames ahead)")
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    axes[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
 
 
 def prediction_grid(true: np.ndarray, pred: np.ndarray, names: Sequence[str] | None = None,

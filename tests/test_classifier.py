@@ -283,3 +283,18 @@ def test_fit_evaluate_uses_the_data_statistics_unless_asked_not_to():
     assert np.allclose(new["model"].get_layer("bn").moving_mean.numpy(), data_mean, atol=0.05)
     assert np.abs(old["model"].get_layer("bn").moving_mean.numpy() - data_mean).min() > 1.0   # still near 0
     assert "val" in new and new["val"]["n_videos"] == len(set(val[2]))
+
+
+def test_the_sweep_pool_is_shut_down_and_restarted_on_demand():
+    train, val, test = _tiny_splits()
+    params = dict(C.PRESETS["table1"], lstm_units=4, dense1=4, dense2=4, epochs=1, batch_size=16)
+    variants = {"BiLSTM": C.VARIANTS["BiLSTM"]}
+    C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
+    pool = C._POOL["pool"]
+    C.shutdown_pool()
+    assert "pool" not in C._POOL and C._POOL.get("atexit")
+    with pytest.raises(RuntimeError):                 # a shut-down executor takes no more work
+        pool.submit(int, 1)
+    again = C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
+    assert len(again["table"]) == 2 and C._POOL["pool"] is not pool
+    C.shutdown_pool()
