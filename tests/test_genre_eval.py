@@ -234,8 +234,14 @@ def test_fast_rollout_gives_the_frames_of_rollout(residual):
 
 
 def test_fast_rollout_falls_back_for_other_predictors():
+    # a predictor whose every output depends on its input: a fallback that ignored it (copy-last, say) differs
     context = np.random.default_rng(0).random((2, 3, H, W, 1)).astype(np.float32)
-    np.testing.assert_array_equal(G.fast_rollout(lambda x: x, context, 2), P.rollout(lambda x: x, context, 2))
+    darken = lambda x: np.asarray(x) * 0.5 + 0.1  # noqa: E731  (each next frame: half the last one, plus 0.1)
+    fast = G.fast_rollout(darken, context, 2)
+    np.testing.assert_array_equal(fast, P.rollout(darken, context, 2))
+    np.testing.assert_allclose(fast[:, 0], context[:, -1] * 0.5 + 0.1, rtol=1e-6)
+    np.testing.assert_allclose(fast[:, 1], (context[:, -1] * 0.5 + 0.1) * 0.5 + 0.1, rtol=1e-6)
+    assert not np.allclose(fast, P.copy_last_rollout(context, 2))
 
 
 # ---------------------------------------------------------------------------------------- evaluation loop

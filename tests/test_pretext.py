@@ -20,9 +20,10 @@ def pretrained(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("CHOREO_ROOT", str(root))
     mp.delenv("CHOREO_SMOKE", raising=False)
-    state = np.random.get_state()
+    np.random.seed(12345)                    # a caller's own global random state, set just before training
+    before = np.random.get_state()[1].copy()
     pre = pretext.pretrain(_tiny(), progress=False)
-    yield pre, state
+    yield pre, (before, np.random.get_state()[1].copy())   # both taken here: no other test runs in between
     mp.undo()
 
 
@@ -67,11 +68,14 @@ def test_pretrain_writes_weights_and_what_produced_them(pretrained):
 
 
 def test_pretrain_reuses_its_cache_and_leaves_the_callers_random_state(pretrained, monkeypatch):
-    pre, state_before = pretrained
-    assert np.array_equal(np.random.get_state()[1], state_before[1])
+    pre, (before, after) = pretrained
+    assert np.array_equal(before, after)                # training seeded its own generators and put ours back
     monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("retrained despite a cache"))
+    np.random.seed(777)
+    state = np.random.get_state()[1].copy()
     again = pretext.pretrain(_tiny(), progress=False)
     assert again.folder == pre.folder and again.meta["heldout_r2"] == pre.meta["heldout_r2"]
+    assert np.array_equal(np.random.get_state()[1], state)
 
 
 def test_backbone_option_labels_itself_and_keys_its_cache(pretrained, tiny_dataset, tmp_path):
@@ -128,10 +132,25 @@ def test_smoke_mode_default_settings_are_tiny(monkeypatch):
 
 
 def test_heldout_r2_measured_again_matches_the_recorded_one(pretrained):
+    # measured again from scratch, without the code that recorded it: the held-out videos from the public
+    # index, frames through the public loader, the reloaded network, and R² pooled over the varying dimensions
+    from choreo_utils import video
+
     pre, _ = pretrained
-    assert pretext.heldout_r2(pre) == pytest.approx(pre.r2, abs=1e-4)
     reloaded = pretext.load(pre.folder)
     assert pretext.weights_digest(reloaded.model) == pre.meta["weights_sha256"]
+    settings = _tiny()
+    index = pretext.pretext_index(settings, progress=False)
+    held = index[index["video_id"].isin(pretext.heldout_videos(index, settings.holdout, settings.seed))]
+    held = held[(held["frame"].astype(int) - 1) % settings.frame_stride == 0]
+    frames, bad = video.load_frame_batch(held["path"].tolist(), settings.image_size, strict=True)
+    y = (synthetic.oracle_pose_frames(held) - np.asarray(pre.meta["target_mean"])) / np.asarray(pre.meta["target_std"])
+    pred = reloaded.model.predict(frames, verbose=0)
+    keep = (np.asarray(pre.meta["target_std"]) > 1e-6) & (y.std(axis=0) > 1e-6)
+    sse = ((y[:, keep] - pred[:, keep]) ** 2).sum()
+    sst = ((y[:, keep] - y[:, keep].mean(axis=0)) ** 2).sum()
+    assert not bad and 1 - sse / sst == pytest.approx(pre.r2, abs=1e-4)
+    assert pretext.heldout_r2(pre) == pytest.approx(pre.r2, abs=1e-4)
 
 
 def test_pretrain_uses_shipped_weights_of_the_same_settings_and_never_trains(pretrained, tmp_path, monkeypatch):

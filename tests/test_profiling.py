@@ -17,12 +17,29 @@ def test_count_flops_matches_a_hand_count():
     assert 2 * macs <= profiling.count_flops(ex) <= 2 * macs + 8 * 8 * 4 * 2
 
 
-def test_throughput_counts_frames_per_second_both_ways():
+def test_throughput_counts_frames_per_second_both_ways(monkeypatch):
+    # every call costs the same 2 ms: one frame per model.predict call, batch_size frames per batched call
+    import time
+
     ex = _toy_extractor()
+    shapes = {"predict": set(), "batched": set()}
+
+    def predict(x, verbose=0):
+        shapes["predict"].add(x.shape)
+        time.sleep(0.002)
+
+    def batched(self, x):
+        shapes["batched"].add(x.shape)
+        time.sleep(0.002)
+
+    monkeypatch.setattr(ex.model, "predict", predict)
+    monkeypatch.setattr(features.Extractor, "__call__", batched)
     frames = np.zeros((5, 8, 8, 3), np.uint8)
-    batched = profiling.throughput(ex, frames, batch_size=8, min_seconds=0.05)
-    one_by_one = profiling.throughput(ex, frames, per_frame_predict=True, min_seconds=0.05)
-    assert batched > 0 and one_by_one > 0
+    fast = profiling.throughput(ex, frames, batch_size=8, min_seconds=0.1)
+    slow = profiling.throughput(ex, frames, per_frame_predict=True, min_seconds=0.1)
+    assert shapes == {"predict": {(1, 8, 8, 3)}, "batched": {(8, 8, 8, 3)}}   # one frame vs a padded batch
+    assert slow <= 500 and fast <= 4000                  # at most 1 frame / 2 ms and 8 frames / 2 ms
+    assert fast / slow > 4                               # frames are counted per call: batching is not swapped
 
 
 def test_temporal_smoothness_separates_smooth_from_random():

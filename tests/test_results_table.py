@@ -85,12 +85,14 @@ def test_render_shows_every_headline_number():
 
 
 def test_verdicts_are_the_notebooks_own_words():
-    from choreo_utils import stats
-
+    # the table copies the sentence each notebook printed; it never derives one of its own from the numbers
     m = _metrics()
-    iv = stats.Interval(0.05, 0.02, 0.08, n_seeds=5, n_units=79)
-    m["03_classifier_training"]["order"]["CNN features / all genres"]["verdict"] = stats.verdict(iv)
-    assert stats.verdict(iv) in rt.render(m)
+    planted = "PLANTED: the words notebook 03 printed, whatever the interval beside them"
+    m["03_classifier_training"]["order"]["CNN features / all genres"]["verdict"] = planted
+    leak = "PLANTED leakage sentence"
+    m["03_classifier_training"]["leakage"]["verdict"] = leak
+    table = rt.render(m)
+    assert planted in table and leak in table
 
 
 def test_missing_notebook_metrics_say_which_notebook_to_run():
