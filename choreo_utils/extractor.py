@@ -68,10 +68,28 @@ class Extractor:
             h.update(a.tobytes())
         return h.hexdigest()[:20]
 
+    def check_frames(self, frames: Any, name: str = "frames") -> np.ndarray:
+        """``frames`` as an array if they are what this extractor reads — uint8 RGB 0–255, (N, H, W, 3) at
+        ``image_size`` — else a ValueError saying what was wrong and what to do (float frames in [0, 1], the
+        prediction notebooks' convention, are the usual mistake)."""
+        x = np.asarray(frames)
+        h, w = self.image_size
+        if x.ndim != 4 or x.shape[1:] != (h, w, 3):
+            raise ValueError(f"{name} must be RGB frames (N, {h}, {w}, 3) at this extractor's image size; got shape "
+                             f"{x.shape}: resize them with video.resize_frames(frames, ({h}, {w}))")
+        if x.dtype != np.uint8:
+            if np.issubdtype(x.dtype, np.floating) and x.size and float(np.nanmax(x)) <= 1.0:
+                raise ValueError(f"{name} are float in [0, 1]; this extractor wants uint8 0–255: pass "
+                                 "viz.to_uint8(frames)")
+            if not (np.issubdtype(x.dtype, np.number) and x.size and 0 <= float(x.min()) and float(x.max()) <= 255):
+                raise ValueError(f"{name} must be uint8 RGB 0–255; got {x.dtype} values: convert them first")
+        return x
+
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """Features (N, dim) float32 for uint8 RGB frames (N, H, W, 3) already at ``image_size``."""
         import tensorflow as tf  # noqa: PLC0415
 
+        frames = self.check_frames(frames)
         if self._compiled is None:
             model, preprocess = self.model, self.preprocess
 
@@ -94,10 +112,10 @@ def reestimate_batchnorm(extractor: Extractor, frames: np.ndarray, batch_size: i
     """
     import keras  # noqa: PLC0415
 
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[1:3] != extractor.image_size:
-        raise ValueError(f"expected frames (N, {extractor.image_size[0]}, {extractor.image_size[1]}, 3), "
-                         f"got {frames.shape}; resize them with video.resize_frames first")
+    frames = extractor.check_frames(frames)
+    if not len(frames):
+        raise ValueError("reestimate_batchnorm needs frames to measure statistics on; got none: pass training "
+                         "frames (e.g. features.sample_frames(index, size))")
     bns = [layer for layer in extractor.model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     if not bns:
         raise ValueError(f"{extractor.backbone} has no BatchNormalization layers to re-estimate")

@@ -147,8 +147,11 @@ def extract_features(index: pd.DataFrame, extractor: Extractor, cache_root: str 
     file raises CorruptFileError naming it and the folder to delete). Undecodable frames: zeros and one warning,
     as ``video.read_frames``; ``strict=True`` raises.
     """
+    from choreo_utils.clips import require_columns  # noqa: PLC0415
     from choreo_utils.progress import bar as progress_bar  # noqa: PLC0415
 
+    require_columns(index, ["path", "video_id"], "the frame index given to extract_features",
+                    "Make one with datasets.load_frame_index(...) or letsdance.index_frames(root).")
     if extractor.offline and not extractor.bn_reestimated:
         warnings.warn("extracting with a random-init backbone whose BatchNorm statistics were not re-estimated: "
                       "features will be tiny and near-useless; call features.reestimate_batchnorm first",

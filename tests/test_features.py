@@ -341,3 +341,39 @@ def test_other_backbones_keep_their_labels_and_cache_fields_with_the_pretext_opt
     assert ex.label == f"mobilenet_v3_small @ 32×48, 576-d — {features.OFFLINE_LABEL}, BatchNorm NOT re-estimated"
     with pytest.raises(ValueError, match="pose_pretext"):
         features.build_extractor("resnet9000", 75, weights=None)
+
+
+def _toy_extractor(size=(8, 8)):
+    inp = keras.Input((*size, 3))
+    x = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3, padding="same")(inp))
+    out = keras.layers.GlobalAveragePooling2D()(x)
+    return features.Extractor("toy", size, "none (init seed 0)", keras.Model(inp, out), lambda x: x / 255.0, 4)
+
+
+def test_an_extractor_names_float_frames_and_wrong_sizes():
+    ex = _toy_extractor()
+    with pytest.raises(ValueError, match=r"float in \[0, 1\]; this extractor wants uint8 0–255: pass viz.to_uint8"):
+        ex(np.random.default_rng(0).random((2, 8, 8, 3)).astype(np.float32))
+    with pytest.raises(ValueError, match=r"\(N, 8, 8, 3\) at this extractor's image size; got shape \(2, 6, 8, 3\)"):
+        ex(np.zeros((2, 6, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match="must be uint8 RGB 0–255"):
+        ex(np.full((1, 8, 8, 3), -5, np.int16))
+    assert ex(np.zeros((2, 8, 8, 3), np.uint8)).shape == (2, 4)
+
+
+def test_reestimate_batchnorm_refuses_float_frames_and_no_frames():
+    ex = _toy_extractor()
+    with pytest.raises(ValueError, match=r"float in \[0, 1\]"):
+        features.reestimate_batchnorm(ex, np.full((4, 8, 8, 3), 0.5, np.float32))
+    with pytest.raises(ValueError, match="needs frames to measure statistics on; got none"):
+        features.reestimate_batchnorm(ex, np.zeros((0, 8, 8, 3), np.uint8))
+    assert features.reestimate_batchnorm(ex, np.zeros((4, 8, 8, 3), np.uint8)).bn_reestimated
+
+
+def test_extract_features_names_missing_index_columns(tmp_path):
+    import pandas as pd
+
+    with pytest.raises(ValueError,
+                       match=r"frame index given to extract_features is missing column\(s\) \['video_id'\]"):
+        features.extract_features(pd.DataFrame({"path": ["a.jpg"]}), _toy_extractor(), cache_root=tmp_path,
+                                  progress=False)

@@ -499,3 +499,13 @@ def test_an_unreadable_project_file_is_a_clear_error(tmp_path):
         T.trial_table(project)
     prepare_project(cfg, data, tmp_path, "p", overwrite=True, tensorboard=False)     # the fix it names works
     assert T.check_project(project, cfg, data) is False
+
+
+def test_tuning_data_refuses_one_hot_and_float_labels():
+    data = _tiny_data()
+    one_hot = np.eye(2)[data.y_train]
+    with pytest.raises(T.ConfigurationError,
+                       match=r"y_train must be integer class ids.*one-hot rows\? pass labels.argmax"):
+        T.TuningData(data.x_train, one_hot, data.x_val, data.y_val, n_classes=2)
+    with pytest.raises(T.ConfigurationError, match="y_val must be integer class ids; got float64"):
+        T.TuningData(data.x_train, data.y_train, data.x_val, data.y_val + 0.4, n_classes=2)

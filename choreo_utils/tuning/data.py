@@ -17,6 +17,18 @@ from choreo_utils.tuning.errors import ConfigurationError, DataFileNotFoundError
 from choreo_utils.config import GENRES
 
 
+def _class_ids(labels, name: str) -> np.ndarray:
+    """``labels`` as int64 class ids (clips,); a ConfigurationError for one-hot rows or float labels."""
+    y = np.asarray(labels)
+    if y.ndim != 1:
+        raise ConfigurationError(f"{name} must be integer class ids, one per clip (clips,); got shape {y.shape}"
+                                 + (" — one-hot rows? pass labels.argmax(1)" if y.ndim == 2 else ""))
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        raise ConfigurationError(f"{name} must be integer class ids; got {y.dtype} values (e.g. {y[:3].tolist()}): "
+                                 "pass the genre indices (config.genre_index), not probabilities or floats")
+    return y.astype(np.int64)
+
+
 @dataclasses.dataclass
 class TuningData:
     """Training and validation clips for a search — validation videos are held-out *training* videos.
@@ -33,7 +45,7 @@ class TuningData:
 
     def __post_init__(self) -> None:
         self.x_train, self.x_val = np.asarray(self.x_train), np.asarray(self.x_val)
-        self.y_train, self.y_val = np.asarray(self.y_train, dtype=np.int64), np.asarray(self.y_val, dtype=np.int64)
+        self.y_train, self.y_val = _class_ids(self.y_train, "y_train"), _class_ids(self.y_val, "y_val")
         if self.x_train.ndim != 3 or self.x_val.ndim != 3 or self.x_train.shape[1:] != self.x_val.shape[1:]:
             raise ConfigurationError(f"x_train/x_val must be (clips, clip_len, feature_dim) with equal clip "
                                      f"shapes, got "
