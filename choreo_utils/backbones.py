@@ -17,9 +17,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-from choreo_utils import checks, pretext
+from choreo_utils import bundle, checks, pretext
 from choreo_utils.extractor import OFFLINE_LABEL, PRETEXT_BACKBONE, Extractor
-from choreo_utils.io_utils import read_json, write_json
 
 #: name → (keras.applications constructor, preprocess module, feature dim, default size, weights file name)
 BACKBONES: dict[str, dict[str, Any]] = {
@@ -163,19 +162,16 @@ def block_extractor(extractor: Extractor, layer: str) -> Extractor:
 
 
 def save_extractor(extractor: Extractor, folder: str | os.PathLike) -> Path:
-    """Write ``extractor`` as used (weights, re-estimated BatchNorm statistics included) to ``folder``:
-    ``extractor.keras`` plus ``extractor.json`` describing it. Reload with :func:`load_extractor`."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    extractor.model.save(folder / "extractor.keras")
+    """Write ``extractor`` as used (weights, re-estimated BatchNorm statistics included) into ``folder``:
+    ``extractor.keras`` plus ``extractor.json`` describing it, each file atomically (:func:`bundle.write_into`;
+    a classifier's folder holds one). Reload with :func:`load_extractor`."""
     meta = {"backbone": extractor.backbone, "image_size": list(extractor.image_size),
             "weights": extractor.weights_label,
             "dim": extractor.dim, "layer": extractor.layer, "bn_reestimated": extractor.bn_reestimated,
             "label": extractor.label}
     if extractor.description:
         meta["description"] = extractor.description
-    write_json(folder / "extractor.json", meta)
-    return folder
+    return bundle.write_into(folder, {"extractor": extractor.model}, meta, "extractor.json")
 
 
 def load_extractor(folder: str | os.PathLike) -> Extractor:
@@ -183,17 +179,15 @@ def load_extractor(folder: str | os.PathLike) -> Extractor:
     import keras  # noqa: PLC0415
 
     folder = Path(folder)
-    meta_path, model_path = folder / "extractor.json", folder / "extractor.keras"
-    if not (meta_path.is_file() and model_path.is_file()):
-        raise FileNotFoundError(f"{folder} holds no saved extractor (extractor.json + extractor.keras): save one "
-                                "with backbones.save_extractor, or run notebook 03, which saves its own")
-    meta = read_json(meta_path, what="saved extractor description", required=("backbone", "image_size", "dim",
-                     "weights"), fix=f"delete {folder} and re-run the notebook that saved it (save_extractor)")
+    models, meta = bundle.load(folder, ["extractor"], "extractor.json", what="saved extractor",
+                               missing="save one with features.save_extractor, or run notebook 03, which saves its "
+                               "own", required=("backbone", "image_size", "dim", "weights"),
+                               fix=f"delete {folder} and re-run the notebook that saved it (save_extractor)")
     if meta["backbone"] == PRETEXT_BACKBONE:
         preprocess = pretext.identity
     else:
         preprocess = getattr(keras.applications, BACKBONES[meta["backbone"]]["module"]).preprocess_input
-    model = keras.models.load_model(model_path, compile=False)   # saved uncompiled: no optimizer to restore
+    model = models["extractor"]           # saved uncompiled: no optimizer to restore
     model.trainable = False
     return Extractor(backbone=meta["backbone"], image_size=tuple(meta["image_size"]), weights_label=meta["weights"],
                      model=model, preprocess=preprocess, dim=int(meta["dim"]), layer=meta.get("layer"),

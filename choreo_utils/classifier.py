@@ -180,36 +180,25 @@ def save_classifier(model, extractor, name: str = "03_classifier", **meta: Any) 
     image size, features, package versions, plus ``meta``), atomically, under ``artifacts/models/<name>/``.
 
     Returns the folder; pass it to :func:`load_classifier` or straight to :func:`classify_video`."""
-    from choreo_utils import config, features, runtime  # noqa: PLC0415
-    from choreo_utils.io_utils import atomic_dir, write_json  # noqa: PLC0415
+    from choreo_utils import bundle, config, features, runtime  # noqa: PLC0415
 
-    folder = config.models_dir() / name
-    with atomic_dir(folder) as tmp:
-        model.save(tmp / "classifier.keras")
-        features.save_extractor(extractor, tmp)
-        write_json(tmp / "model.json", {
-            "genres": list(GENRES)[:model.output_shape[-1]], "clip_len": int(model.input_shape[1]),
-            "feature_dim": int(model.input_shape[2]), "image_size": list(extractor.image_size),
-            "features": extractor.label, "versions": runtime.versions(), **meta})
-    return folder
+    description = {"genres": list(GENRES)[:model.output_shape[-1]], "clip_len": int(model.input_shape[1]),
+                   "feature_dim": int(model.input_shape[2]), "image_size": list(extractor.image_size),
+                   "features": extractor.label, "versions": runtime.versions(), **meta}
+    return bundle.save(config.models_dir() / name, {"classifier": model}, description, "model.json",
+                       extra=lambda tmp: features.save_extractor(extractor, tmp))
 
 
 def load_classifier(folder) -> tuple[Any, Any, dict[str, Any]]:
     """``(model, extractor, description)`` from a folder written by :func:`save_classifier`."""
-    import keras  # noqa: PLC0415
-
-    from choreo_utils import features  # noqa: PLC0415
-    from choreo_utils.io_utils import read_json, without_optimizer_warning  # noqa: PLC0415
+    from choreo_utils import bundle, features  # noqa: PLC0415
 
     folder = Path(folder)
-    if not (folder / "classifier.keras").is_file():
-        raise FileNotFoundError(f"{folder} holds no saved classifier (classifier.keras): run notebook 03, which "
-                                "saves its trained model to artifacts/models/03_classifier, or pass that folder")
-    meta = read_json(folder / "model.json", what="saved classifier description",
-                     fix=f"delete {folder} and run notebook 03 again (it saves its trained model there)")
-    with without_optimizer_warning():
-        model = keras.models.load_model(folder / "classifier.keras", compile=False)
-    return model, features.load_extractor(folder), meta
+    models, meta = bundle.load(folder, ["classifier"], "model.json", what="saved classifier",
+                               missing="run notebook 03, which saves its trained model to "
+                               "artifacts/models/03_classifier, or pass that folder",
+                               fix=f"delete {folder} and run notebook 03 again (it saves its trained model there)")
+    return models["classifier"], features.load_extractor(folder), meta
 
 
 def classify_video(path, extractor=None, model=None, clip_len: int | None = None, stride: int | None = None,

@@ -240,19 +240,15 @@ def shipped_folder(settings: PretextSettings | None = None) -> Path:
 
 def load(folder: str | os.PathLike) -> Pretrained:
     """The pretext weights :func:`pretrain` wrote to ``folder`` (``model.keras`` + ``pretext.json``)."""
-    import keras  # noqa: PLC0415
-
-    from choreo_utils.io_utils import read_json  # noqa: PLC0415
+    from choreo_utils import bundle  # noqa: PLC0415
 
     folder = Path(folder)
-    meta_path, model_path = folder / "pretext.json", folder / "model.keras"
-    if not (meta_path.is_file() and model_path.is_file()):
-        raise FileNotFoundError(f"{folder} holds no pretext weights (pretext.json + model.keras): make them with "
-                                "pretext.pretrain(settings) or features.build_extractor('pose_pretext', weights=None)")
-    meta = read_json(meta_path, what="pretext weights description", required=("settings", "heldout_r2"),
-                     fix=f"delete {folder} and run pretext.pretrain again")
-    model = keras.models.load_model(model_path, compile=False)
-    return Pretrained(model=model, folder=folder, meta=meta)
+    models, meta = bundle.load(folder, ["model"], "pretext.json", what="pretext weights",
+                               missing="make them with pretext.pretrain(settings) or "
+                               "features.build_extractor('pose_pretext', weights=None)",
+                               required=("settings", "heldout_r2"),
+                               fix=f"delete {folder} and run pretext.pretrain again")
+    return Pretrained(model=models["model"], folder=folder, meta=meta)
 
 
 def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | None = None, progress: bool = True,
@@ -262,8 +258,7 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
     Seeded with ``settings.seed`` inside :func:`choreo_utils.runtime.seed_scope` (the caller's random state is left
     alone). Writes ``model.keras`` and ``pretext.json`` (settings, generator version, curve, held-out R², seconds)
     atomically into :func:`cached_folder`."""
-    from choreo_utils import extractor, runtime, synthetic, training  # noqa: PLC0415
-    from choreo_utils.io_utils import atomic_dir, write_json  # noqa: PLC0415
+    from choreo_utils import bundle, extractor, runtime, synthetic, training  # noqa: PLC0415
 
     settings = settings or default_settings()
     folder = cached_folder(settings, root)
@@ -305,9 +300,7 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
             "history": result.history, "epoch_seconds": result.epoch_seconds, "train_seconds": train_seconds,
             "load_seconds": load_seconds, "target_mean": mean.tolist(), "target_std": std.tolist(),
             "params": int(model.count_params()), "weights_sha256": weights_digest(model)}
-    with atomic_dir(folder) as tmp:
-        model.save(tmp / "model.keras")
-        write_json(tmp / "pretext.json", meta)
+    bundle.save(folder, {"model": model}, meta, "pretext.json")
     return Pretrained(model=model, folder=folder, meta=meta)
 
 

@@ -298,3 +298,14 @@ def test_the_sweep_pool_is_shut_down_and_restarted_on_demand():
     again = C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
     assert len(again["table"]) == 2 and C._POOL["pool"] is not pool
     C.shutdown_pool()
+
+
+@pytest.mark.parametrize("damaged", ["classifier.keras", "extractor.keras"])
+def test_a_truncated_model_file_in_a_saved_classifier_is_named(saved_classifier, tmp_path, damaged):
+    import shutil
+
+    folder = shutil.copytree(saved_classifier["folder"], tmp_path / "copy")
+    data = (folder / damaged).read_bytes()
+    (folder / damaged).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=rf"{damaged} \(saved (classifier|extractor)\) cannot be loaded.*delete"):
+        C.load_classifier(folder)

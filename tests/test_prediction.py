@@ -298,3 +298,7 @@ def test_saved_predictor_round_trip(tiny_models, project_tmp):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     with pytest.raises(FileNotFoundError, match="run notebook 05"):
         P.load_predictor(project_tmp / "nothing")
+    data = (folder / "model.keras").read_bytes()
+    (folder / "model.keras").write_bytes(data[: len(data) // 2])          # a truncated copy
+    with pytest.raises(ValueError, match=r"model.keras \(saved next-frame model\) cannot be loaded.*notebook 05"):
+        P.load_predictor(folder)

@@ -188,3 +188,14 @@ def test_the_shipped_weights_reach_their_recorded_heldout_r2(tmp_path, monkeypat
     assert pre.folder.parent == pretext.SHIPPED_ROOT
     assert pretext.heldout_r2(pre) == pytest.approx(pre.r2, abs=2e-3)
     assert pre.r2 > 0.9
+
+
+def test_truncated_pretext_weights_are_named_with_the_fix(pretrained, tmp_path):
+    import shutil
+
+    pre, _ = pretrained
+    folder = shutil.copytree(pre.folder, tmp_path / pre.folder.name)
+    data = (folder / "model.keras").read_bytes()
+    (folder / "model.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"model.keras \(pretext weights\) cannot be loaded.*run pretext.pretrain"):
+        pretext.load(folder)

@@ -221,32 +221,22 @@ def resize_model(model, frame_shape: tuple[int, int, int]):
 def save_predictor(model, name: str = "05_convlstm", **meta: Any) -> Path:
     """Save a trained next-frame model (``model.keras``) with ``model.json`` (its frame shape, package versions,
     plus ``meta``: sequence length, how frames were prepared) under ``artifacts/models/<name>/``, atomically."""
-    from choreo_utils import config, runtime  # noqa: PLC0415
-    from choreo_utils.io_utils import atomic_dir, write_json  # noqa: PLC0415
+    from choreo_utils import bundle, config, runtime  # noqa: PLC0415
 
-    folder = config.models_dir() / name
-    with atomic_dir(folder) as tmp:
-        model.save(tmp / "model.keras")
-        write_json(tmp / "model.json", {"frame_shape": list(model.input_shape[2:]), "versions": runtime.versions(),
-                                        **meta})
-    return folder
+    return bundle.save(config.models_dir() / name, {"model": model}, {
+        "frame_shape": list(model.input_shape[2:]), "versions": runtime.versions(), **meta}, "model.json")
 
 
 def load_predictor(folder: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     """``(model, description)`` from a folder written by :func:`save_predictor` (custom layers registered)."""
-    import keras  # noqa: PLC0415
+    from choreo_utils import bundle  # noqa: PLC0415
 
-    from choreo_utils.io_utils import read_json, without_optimizer_warning  # noqa: PLC0415
-
-    folder = Path(folder)
-    if not (folder / "model.keras").is_file():
-        raise FileNotFoundError(f"{folder} holds no saved next-frame model (model.keras): run notebook 05, which "
-                                "saves its trained model to artifacts/models/05_convlstm, or pass that folder")
     _custom_layers()   # registers the custom layers (PreviousFrame, FrameConv2D, ...) with Keras before loading
-    with without_optimizer_warning():
-        model = keras.models.load_model(folder / "model.keras", compile=False)   # for prediction; compile to train
-    return model, read_json(folder / "model.json", what="saved next-frame model description",
-                            fix=f"delete {folder} and run notebook 05 again (it saves its trained model there)")
+    models, meta = bundle.load(folder, ["model"], "model.json", what="saved next-frame model",
+                               missing="run notebook 05, which saves its trained model to "
+                               "artifacts/models/05_convlstm, or pass that folder",
+                               fix=f"delete {folder} and run notebook 05 again (it saves its trained model there)")
+    return models["model"], meta   # for prediction; compile to train
 
 
 def model_channels(model: Any) -> int | None:
