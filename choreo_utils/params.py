@@ -45,7 +45,7 @@ NOT_EXPORTED: frozenset[str] = frozenset({
     # 02 / 03: speed comparison and training
     "THROUGHPUT_FRAMES", "TRAIN_STRIDE", "PRESET", "EPOCHS", "BATCH_SIZE", "PATIENCE", "MIN_DELTA", "LEARNING_RATE",
     "SEEDS",
-    "SPLIT_SEEDS", "SWEEP_JOBS", "PRETEXT_RETRAIN",
+    "SPLIT_SEEDS", "LEAK_SEEDS", "SWEEP_JOBS", "PRETEXT_RETRAIN",
     # 04: the search itself (the tuning CLI takes these as flags: see the Makefile's TUNE_ARGS)
     "TUNE_UNITS", "TUNE_DENSE", "TUNE_MAX_EPOCHS", "TUNE_FACTOR", "TUNE_SEEDS", "TUNE_PATIENCE", "TUNE_JOBS",
     "TUNE_BN_MOMENTUM", "FINAL_EPOCHS", "FINAL_SEEDS",

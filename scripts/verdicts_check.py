@@ -18,6 +18,7 @@ so a perturbation that changed nothing shows as such. Exit status 1 on any chang
     make verdicts-check                               # run 03–06 perturbed (~25 min on 2 cores), compare
     python scripts/verdicts_check.py --write-reference   # after make figures: reference from artifacts/metrics
     python scripts/verdicts_check.py --compare DIR       # compare the metrics in DIR with the reference
+    python scripts/verdicts_check.py --only 03           # re-run one notebook perturbed, compare all
 
 The run writes only under ``artifacts/verdicts-check/`` (``CHOREO_ARTIFACTS``): the committed notebooks, figures
 and the default run's caches and tuner projects are left alone. The reference is ``params/default.verdicts.json``.
@@ -108,9 +109,10 @@ def perturbed_environment() -> dict[str, str]:
                                "TF_NUM_INTRAOP_THREADS": "3", "TF_NUM_INTEROP_THREADS": "1"})
 
 
-def run_perturbed(params_path: Path) -> Path:
-    """Run notebooks 03–06 with ``params_path`` (worker processes changed to 3) in the perturbed environment;
-    returns the metrics folder it wrote."""
+def run_perturbed(params_path: Path, only: list[str] | None = None) -> Path:
+    """Run notebooks 03–06 (``only``: those whose number is listed, e.g. ``["03"]``; the others' perturbed
+    metrics from an earlier run are kept) with ``params_path`` (worker processes changed to 3) in the perturbed
+    environment; returns the metrics folder it wrote."""
     import yaml
 
     from choreo_utils import params as params_file
@@ -124,7 +126,8 @@ def run_perturbed(params_path: Path) -> Path:
     print("perturbed environment: " + ", ".join(f"{k}={env[k]}" for k in (
         "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", ARTIFACTS_ENV))
           + "; SWEEP_JOBS=3, TUNE_JOBS=3", flush=True)
-    notebooks = [str(ROOT / "notebooks" / f"{name}.ipynb") for name in NOTEBOOKS]
+    notebooks = [str(ROOT / "notebooks" / f"{name}.ipynb") for name in NOTEBOOKS
+                 if only is None or name[:2] in only]
     subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--params", str(perturbed),
                     "--output-dir", f"{CHECK_DIR}/notebooks", *notebooks], env=env, cwd=ROOT, check=True)
     return work / "metrics"
@@ -137,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                       help=f"write {REFERENCE.relative_to(ROOT)} from artifacts/metrics (the default run)")
     mode.add_argument("--compare", metavar="DIR", help="compare the metrics in DIR instead of running")
     ap.add_argument("--params", default="params/default.yaml", help="the parameter file of the reference run")
+    ap.add_argument("--only", nargs="+", metavar="NN", choices=[n[:2] for n in NOTEBOOKS],
+                    help="re-run only these notebooks (after a change to them); the rest keep their last perturbed run")
     args = ap.parse_args(argv)
     if args.write_reference:
         ref = collect(ROOT / "artifacts" / "metrics")
@@ -148,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     reference = json.loads(REFERENCE.read_text())["intervals"]
-    metrics_dir = Path(args.compare) if args.compare else run_perturbed(ROOT / args.params)
+    metrics_dir = Path(args.compare) if args.compare else run_perturbed(ROOT / args.params, args.only)
     rows, differing, compared = compare(reference, collect(metrics_dir))
     print_table(rows, differing, compared)
     return 1 if any(r["changed"] for r in rows) else 0
