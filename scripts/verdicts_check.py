@@ -102,14 +102,16 @@ def print_table(rows: list[dict], differing: int, compared: int) -> None:
           f"{differing} of {compared}")
 
 
-def perturbed_environment() -> dict[str, str]:
-    """The environment of the perturbed run (see the module docstring)."""
+def perturbed_environment(flip_onednn: bool = True) -> dict[str, str]:
+    """The environment of the perturbed run (see the module docstring); ``flip_onednn=False`` leaves oneDNN as it
+    is (notebook 06's 3-D convolutions run many times slower without it: its judge trained ~20× longer)."""
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")    # on by default on x86 Linux
-    return dict(os.environ, **{ARTIFACTS_ENV: CHECK_DIR, "TF_ENABLE_ONEDNN_OPTS": "0" if onednn != "0" else "1",
+    flipped = ("0" if onednn != "0" else "1") if flip_onednn else onednn
+    return dict(os.environ, **{ARTIFACTS_ENV: CHECK_DIR, "TF_ENABLE_ONEDNN_OPTS": flipped,
                                "TF_NUM_INTRAOP_THREADS": "3", "TF_NUM_INTEROP_THREADS": "1"})
 
 
-def run_perturbed(params_path: Path, only: list[str] | None = None) -> Path:
+def run_perturbed(params_path: Path, only: list[str] | None = None, flip_onednn: bool = True) -> Path:
     """Run notebooks 03–06 (``only``: those whose number is listed, e.g. ``["03"]``; the others' perturbed
     metrics from an earlier run are kept) with ``params_path`` (worker processes changed to 3) in the perturbed
     environment; returns the metrics folder it wrote."""
@@ -122,7 +124,7 @@ def run_perturbed(params_path: Path, only: list[str] | None = None) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     perturbed = work / "params.yaml"
     perturbed.write_text(yaml.safe_dump(values, sort_keys=False))
-    env = perturbed_environment()
+    env = perturbed_environment(flip_onednn)
     print("perturbed environment: " + ", ".join(f"{k}={env[k]}" for k in (
         "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", ARTIFACTS_ENV))
           + "; SWEEP_JOBS=3, TUNE_JOBS=3", flush=True)
@@ -142,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--params", default="params/default.yaml", help="the parameter file of the reference run")
     ap.add_argument("--only", nargs="+", metavar="NN", choices=[n[:2] for n in NOTEBOOKS],
                     help="re-run only these notebooks (after a change to them); the rest keep their last perturbed run")
+    ap.add_argument("--same-onednn", action="store_true",
+                    help="leave TF_ENABLE_ONEDNN_OPTS as it is (threads and processes are still perturbed)")
     args = ap.parse_args(argv)
     if args.write_reference:
         ref = collect(ROOT / "artifacts" / "metrics")
@@ -153,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     reference = json.loads(REFERENCE.read_text())["intervals"]
-    metrics_dir = Path(args.compare) if args.compare else run_perturbed(ROOT / args.params, args.only)
+    if args.compare:
+        metrics_dir = Path(args.compare)
+    else:
+        metrics_dir = run_perturbed(ROOT / args.params, args.only, flip_onednn=not args.same_onednn)
     rows, differing, compared = compare(reference, collect(metrics_dir))
     print_table(rows, differing, compared)
     return 1 if any(r["changed"] for r in rows) else 0

@@ -91,5 +91,6 @@ def test_the_perturbed_environment_flips_onednn_and_moves_artifacts(monkeypatch)
     env = vc.perturbed_environment()
     assert env["TF_ENABLE_ONEDNN_OPTS"] == "0" and env["CHOREO_ARTIFACTS"] == vc.CHECK_DIR
     assert env["TF_NUM_INTRAOP_THREADS"] != ""
+    assert vc.perturbed_environment(flip_onednn=False)["TF_ENABLE_ONEDNN_OPTS"] == "1"
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
     assert vc.perturbed_environment()["TF_ENABLE_ONEDNN_OPTS"] == "1"
