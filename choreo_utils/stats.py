@@ -11,7 +11,8 @@ difference (…)"): it is the only place that decides.
 **One outlying seed never decides.** A training that collapsed in one seed of five widens an interval enough to
 turn a 10-point effect into "no measurable difference". So every interval over three or more seeds also records
 each seed's own mean (``per_seed``) and what the interval says with that seed left out (``leave_one_out``, a
-jackknife over seeds). When a seed is an outlier among the seeds (modified z-score above 3.5, Iglewicz & Hoaglin)
+jackknife over seeds). When, among five or more seeds, one is an outlier (modified z-score above 3.5, Iglewicz &
+Hoaglin)
 and leaving it out alone changes the verdict — an undecided one becomes decided, or a decided one changes
 direction — :func:`verdict` says "cannot be called: one seed decides (…)" and :func:`sign` gives 0. Losing a
 verdict because one seed fewer gives a wider interval does not count (that is fewer seeds, not an outlier). The
@@ -163,6 +164,10 @@ def no_spread(diff: Interval) -> bool:
 
 #: Modified z-score above which a seed is an outlier among the seeds (Iglewicz & Hoaglin's 3.5).
 OUTLIER_Z = 3.5
+#: Fewest seeds for which an outlier among them means anything: with three, the median absolute deviation is set
+#: by the two closest seeds, so whichever seed lies apart "is an outlier" (and one more or less bit of float
+#: noise decides which). Under five seeds no seed is judged an outlier.
+MIN_SEEDS_FOR_OUTLIERS = 5
 
 
 def outlying_seeds(values: Sequence[float]) -> list[int]:
@@ -185,7 +190,7 @@ def outlying_seeds(values: Sequence[float]) -> list[int]:
 def deciding_seeds(diff: Interval) -> list[int]:
     """Positions of the seeds that decide ``diff`` alone: outliers (:func:`outlying_seeds`) whose leaving out
     turns an undecided interval into a decided one or reverses a decided one's direction."""
-    if not diff.leave_one_out or no_spread(diff):
+    if not diff.leave_one_out or no_spread(diff) or diff.n_seeds < MIN_SEEDS_FOR_OUTLIERS:
         return []
     full = _sign_class(diff.mean, diff.low, diff.high)
     changes = [k for k, c in enumerate(diff.leave_one_out) if (full == 0 and c != 0) or (full != 0 and c == -full)]

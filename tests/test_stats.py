@@ -121,6 +121,10 @@ def test_leave_one_out_needs_three_seeds_and_covers_t_intervals():
     assert stats.verdict(plain).startswith("makes no measurable difference")
     assert stats.outlying_seeds([0.1, 0.11, 0.09, 0.1, -0.5]) == [4]
     assert stats.outlying_seeds([1.0, 1.0, 1.0, 1.0, 0.3]) == [4]           # MAD 0: mean absolute deviation
+    # three seeds are too few to call one an outlier (the MAD is set by the two closest): the plain verdict stands
+    three = stats.paired_difference([0.95, -0.21, 0.97], [0.0, 0.0, 0.0])
+    assert three.leave_one_out and not stats.one_seed_decides(three)
+    assert stats.verdict(three).startswith("makes no measurable difference")
     import json
 
     assert json.loads(json.dumps(outlier.as_dict()))["leave_one_out"] == list(outlier.leave_one_out)
