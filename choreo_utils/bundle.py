@@ -7,15 +7,33 @@ checks that the files are there, that the description is readable and holds what
 actually loads — a missing, truncated or foreign file is a :class:`BundleError` naming the folder, the file and
 what to do, not a traceback from inside Keras' zip reader.
 
-Layer 0 (it knows files, not what the models are); Keras is imported when a model is loaded.
+Layer 0 (it knows files, not what the models are); Keras is imported when a model is loaded. The one digest of a
+model's weights, :func:`weights_digest`, lives here too.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
+
 from choreo_utils.io_utils import CorruptFileError, atomic_dir, atomic_path, read_json, write_json
+
+
+def weights_digest(model: Any) -> str:
+    """SHA-256 (hex) of every weight array of a Keras model — shape, dtype and bytes, BatchNorm statistics
+    included, in the model's order. Equal digests are identical networks, whatever file they were saved in (a
+    ``.keras`` zip also records when it was written); it also catches what a label cannot: a weights file edited in
+    place, a random initialisation drawn differently by another library version, BatchNorm statistics re-estimated
+    through another model sharing the layers. ~0.1 s for InceptionV3."""
+    h = hashlib.sha256()
+    for w in model.get_weights():
+        a = np.ascontiguousarray(w)
+        h.update(f"{a.shape}{a.dtype}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 class BundleError(CorruptFileError):

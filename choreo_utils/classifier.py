@@ -7,7 +7,6 @@ split grouped by YouTube id.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -309,114 +308,6 @@ VARIANTS: dict[str, dict[str, bool]] = {
     "mean over frames": {"temporal": False, "shuffle": False},
     "BiLSTM, shuffled frames": {"temporal": True, "shuffle": True},
 }
-
-
-_WORKER_MODELS: dict[Any, Any] = {}      # inside a sweep worker process: one compiled model per architecture
-_POOL: dict[str, Any] = {}               # the sweep's worker processes, started once per session
-
-
-def _sweep_run(task: tuple) -> dict[str, Any]:
-    """One (variant, seed) training of a sweep; what comes back is small (no model)."""
-    name, seed, variant, train_split, val_split, test_split, params, epochs, patience, min_delta, bn_from_data = task
-    key = (name, train_split[0].shape[1:], repr(sorted(model_kwargs(params if not isinstance(params, str)
-                                                                   else PRESETS[params]).items())))
-    run = fit_evaluate(train_split, val_split, test_split, params, seed=seed, epochs=epochs, patience=patience,
-                       min_delta=min_delta, progress="", model=_WORKER_MODELS.get(key), bn_from_data=bn_from_data,
-                       **variant)
-    _WORKER_MODELS[key] = run["model"]
-    res = run["test"]
-    vp = res["video_probs"]
-    return {"name": name, "seed": seed, "videos": list(vp.index),
-            "correct": (vp.to_numpy().argmax(1) == res["video_labels"]).astype(float),
-            "recall": per_class_report(res)["recall"].to_numpy(),
-            "row": {"variant": name, "seed": seed, "video_accuracy": res["video_accuracy"],
-                    "clip_accuracy": res["clip_accuracy"], "train_video_accuracy": run["train"]["video_accuracy"],
-                    "val_video_accuracy": run["val"]["video_accuracy"] if "val" in run else float("nan"),
-                    "epochs_run": run["epochs_run"], "seconds": run["seconds"]}}
-
-
-def _worker_init(threads: int) -> None:
-    """A sweep worker: quiet TensorFlow start, ``threads`` CPU threads (the cores shared between workers)."""
-    import signal  # noqa: PLC0415
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C / kernel interrupt is the parent's; it stops the pool
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from choreo_utils import runtime  # noqa: PLC0415
-
-    with runtime.filtered_native_stderr():
-        import tensorflow as tf  # noqa: PLC0415
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    runtime.device_note()        # the same log filters as the notebook's kernel
-
-
-def _pool(jobs: int):
-    """The sweep's process pool (``spawn``: safe after TensorFlow has started threads), reused across calls."""
-    import multiprocessing  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-
-    if _POOL.get("jobs") != jobs:
-        shutdown_pool()
-        if not _POOL.get("atexit"):
-            import atexit  # noqa: PLC0415
-
-            atexit.register(shutdown_pool)      # the workers end with the session, not as orphans after it
-            _POOL["atexit"] = True
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        _POOL.update(jobs=jobs, pool=ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                                         initializer=_worker_init, initargs=(threads,)))
-    return _POOL["pool"]
-
-
-def shutdown_pool() -> None:
-    """Stop the sweep's worker processes, if any (they are started again by the next sweep that needs them)."""
-    pool = _POOL.pop("pool", None)
-    _POOL.pop("jobs", None)
-    if pool is not None:
-        pool.shutdown()
-
-
-def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
-               seeds: Sequence[int] = (0, 1, 2, 3, 4), variants: dict[str, dict[str, bool]] | None = None,
-               epochs: int | None = None, patience: int | None = None, min_delta: float = 0.0, label: str = "",
-               jobs: int = 1, bn_from_data: bool = True) -> dict[str, Any]:
-    """Train every variant under every seed on the same splits; each run is seeded, so its numbers do not depend
-    on which process ran it or what ran before.
-
-    One compiled model per variant (and process) is re-initialised for each seed (``runtime.reinitialize``: no
-    second graph tracing). ``jobs`` > 1 runs trainings side by side in that many worker processes (started once
-    per session, each with its share of the CPU threads; on 2 cores, 2 processes gave 1.7× here). The workers are
-    started with ``spawn``: from a script, call it under ``if __name__ == "__main__":`` (notebooks need nothing).
-
-    Returns ``{"table": DataFrame (variant, seed, accuracies, epochs run, seconds), "video_correct":
-    {variant: (seeds, test videos) 0/1 array}, "recall": {variant: (seeds, genres) video-level recall},
-    "videos": test video ids (columns), "seeds": seeds}`` — what ``stats.paired_bootstrap`` compares.
-    """
-    from choreo_utils.progress import bar  # noqa: PLC0415
-
-    variants = VARIANTS if variants is None else variants
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seed_sweep needs at least one seed")
-    tasks = [(name, seed, variants[name], train_split, val_split, test_split, params, epochs, patience, min_delta,
-              bn_from_data) for name in variants for seed in seeds]
-    desc = f"seeds × variants{' — ' + label if label else ''}"
-    if jobs > 1 and len(tasks) > 1:
-        done = list(bar(_pool(int(jobs)).map(_sweep_run, tasks), total=len(tasks), desc=desc, unit="run"))
-    else:
-        done = [_sweep_run(t) for t in bar(tasks, desc=desc, unit="run")]
-    videos = done[0]["videos"]
-    if any(d["videos"] != videos for d in done):
-        raise RuntimeError("seed_sweep: runs evaluated different test videos — the splits changed between runs")
-    correct: dict[str, list] = {}
-    recall: dict[str, list] = {}
-    for d in done:
-        correct.setdefault(d["name"], []).append(d["correct"])
-        recall.setdefault(d["name"], []).append(d["recall"])
-    return {"table": pd.DataFrame([d["row"] for d in done]),
-            "video_correct": {k: np.stack(v) for k, v in correct.items()},
-            "recall": {k: np.stack(v) for k, v in recall.items()}, "videos": videos, "seeds": seeds}
 
 
 def summary_row(run: dict[str, Any]) -> dict[str, float]:

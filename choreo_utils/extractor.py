@@ -13,10 +13,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from choreo_utils import bundle
+
 #: how every output of a random-init backbone is labelled
 OFFLINE_LABEL = "random-init backbone (offline stand-in)"
 #: the offline backbone with learned weights (:mod:`choreo_utils.pretext`), built by ``backbones.build_extractor``
 PRETEXT_BACKBONE = "pose_pretext"
+
 
 @dataclasses.dataclass
 class Extractor:
@@ -58,15 +61,8 @@ class Extractor:
                 "weights_digest": self.weights_digest()}
 
     def weights_digest(self) -> str:
-        """SHA-256 of every weight array (shape, dtype, bytes; BatchNorm statistics included), in order. Catches
-        what a label cannot: a weights file edited in place, a random init drawn differently by another library
-        version, BatchNorm re-estimated through a block extractor sharing the layers. ~0.1 s for InceptionV3."""
-        h = hashlib.sha256()
-        for w in self.model.weights:
-            a = np.ascontiguousarray(w.numpy())
-            h.update(f"{a.shape}{a.dtype}".encode())
-            h.update(a.tobytes())
-        return h.hexdigest()[:20]
+        """:func:`choreo_utils.bundle.weights_digest` of the network (the feature cache's key holds it)."""
+        return bundle.weights_digest(self.model)
 
     def check_frames(self, frames: Any, name: str = "frames") -> np.ndarray:
         """``frames`` as an array if they are what this extractor reads — uint8 RGB 0–255, (N, H, W, 3) at

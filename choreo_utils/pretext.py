@@ -190,13 +190,6 @@ def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y
 
 
 # -------------------- pretraining and the weights cache --------------------
-def weights_digest(model) -> str:
-    """SHA-256 of the model's weight values (float32, in layer order): equal digests = identical networks, whatever
-    the file they were saved in (a ``.keras`` zip also records when it was written)."""
-    h = hashlib.sha256()
-    for w in model.get_weights():
-        h.update(np.ascontiguousarray(w, dtype=np.float32).tobytes())
-    return h.hexdigest()
 
 
 @dataclasses.dataclass
@@ -299,7 +292,7 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
             "heldout_r2": pose_r2(y[is_held], pred_held), "train_r2": pose_r2(y[~is_held][::2], pred_train),
             "history": result.history, "epoch_seconds": result.epoch_seconds, "train_seconds": train_seconds,
             "load_seconds": load_seconds, "target_mean": mean.tolist(), "target_std": std.tolist(),
-            "params": int(model.count_params()), "weights_sha256": weights_digest(model)}
+            "params": int(model.count_params()), "weights_sha256": bundle.weights_digest(model)}
     bundle.save(folder, {"model": model}, meta, "pretext.json")
     return Pretrained(model=model, folder=folder, meta=meta)
 

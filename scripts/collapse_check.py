@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from choreo_utils import classifier, config, pipeline
+from choreo_utils import classifier, config, pipeline, sweep
 from choreo_utils import params as params_file
 from choreo_utils.io_utils import write_json
 
@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     recipe = "old" if args.old_recipe else "current"
     tables = []
     for name, arrays in sets.items():
-        sw = classifier.seed_sweep(*arrays, params, seeds=seeds, epochs=values["EPOCHS"],
-                                   patience=values["PATIENCE"], min_delta=values["MIN_DELTA"], label=name,
-                                   jobs=args.jobs or values["SWEEP_JOBS"], bn_from_data=not args.old_recipe)
+        sw = sweep.seed_sweep(*arrays, params, seeds=seeds, epochs=values["EPOCHS"], patience=values["PATIENCE"],
+                              min_delta=values["MIN_DELTA"], label=name, jobs=args.jobs or values["SWEEP_JOBS"],
+                              bn_from_data=not args.old_recipe)
         tables.append(sw["table"].assign(features=name))
     table = pd.concat(tables, ignore_index=True)
     dist = distribution(table)

@@ -52,3 +52,28 @@ def test_missing_truncated_and_foreign_files_name_the_folder_and_the_fix(tmp_pat
     (folder / "about.json").write_text("{")                                  # description truncated
     with pytest.raises(ValueError, match=r"saved test model description\) is corrupt"):
         bundle.load(folder, ["net"], "about.json", **kw)
+
+
+def test_weights_digest_sees_every_weight_its_shape_and_dtype():
+    def tiny(seed):
+        keras.utils.set_random_seed(seed)
+        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.BatchNormalization()])
+
+    a, b = tiny(0), tiny(0)
+    assert bundle.weights_digest(a) == bundle.weights_digest(b)            # same values, another object
+    assert bundle.weights_digest(tiny(1)) != bundle.weights_digest(a)      # another initialisation
+    w = b.get_weights()
+    w[-1] = w[-1] + 1.0                                                    # BatchNorm's moving variance only
+    b.set_weights(w)
+    assert bundle.weights_digest(b) != bundle.weights_digest(a)
+
+    class Arrays:                                                          # what weights_digest reads of a model
+        def __init__(self, *arrays):
+            self.arrays = arrays
+
+        def get_weights(self):
+            return list(self.arrays)
+
+    zeros = np.zeros(6, np.float32)
+    assert bundle.weights_digest(Arrays(zeros.reshape(2, 3))) != bundle.weights_digest(Arrays(zeros.reshape(3, 2)))
+    assert bundle.weights_digest(Arrays(zeros)) != bundle.weights_digest(Arrays(zeros.astype(np.float64)[:3]))

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from choreo_utils import classifier as C
+from choreo_utils import sweep as S
 
 
 def _lstm_params(units: int, dim: int) -> int:
@@ -230,7 +231,7 @@ def test_same_seed_same_weights_and_metrics_other_seed_differs():
 def test_seed_sweep_pairs_runs_on_the_same_test_videos():
     train, val, test = _tiny_splits()
     params = dict(C.PRESETS["table1"], lstm_units=8, dense1=8, dense2=8, epochs=2, batch_size=16)
-    sweep = C.seed_sweep(train, val, test, params, seeds=[0, 1], patience=1)
+    sweep = S.seed_sweep(train, val, test, params, seeds=[0, 1], patience=1)
     assert list(sweep["table"]["variant"].unique()) == list(C.VARIANTS)
     assert sweep["videos"] == sorted(set(test[2]))
     for name, correct in sweep["video_correct"].items():
@@ -246,8 +247,8 @@ def test_seed_sweep_in_two_processes_gives_the_numbers_of_one():
     train, val, test = _tiny_splits()
     params = dict(C.PRESETS["table1"], lstm_units=8, dense1=8, dense2=8, epochs=2, batch_size=16)
     variants = {"BiLSTM": C.VARIANTS["BiLSTM"]}
-    one = C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants)
-    two = C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
+    one = S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants)
+    two = S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
     cols = ["variant", "seed", "video_accuracy", "clip_accuracy", "epochs_run"]
     pd.testing.assert_frame_equal(one["table"][cols], two["table"][cols])
     assert np.array_equal(one["video_correct"]["BiLSTM"], two["video_correct"]["BiLSTM"])
@@ -289,15 +290,15 @@ def test_the_sweep_pool_is_shut_down_and_restarted_on_demand():
     train, val, test = _tiny_splits()
     params = dict(C.PRESETS["table1"], lstm_units=4, dense1=4, dense2=4, epochs=1, batch_size=16)
     variants = {"BiLSTM": C.VARIANTS["BiLSTM"]}
-    C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
-    pool = C._POOL["pool"]
-    C.shutdown_pool()
-    assert "pool" not in C._POOL and C._POOL.get("atexit")
+    S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
+    pool = S._POOL["pool"]
+    S.shutdown_pool()
+    assert "pool" not in S._POOL and S._POOL.get("atexit")
     with pytest.raises(RuntimeError):                 # a shut-down executor takes no more work
         pool.submit(int, 1)
-    again = C.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
-    assert len(again["table"]) == 2 and C._POOL["pool"] is not pool
-    C.shutdown_pool()
+    again = S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
+    assert len(again["table"]) == 2 and S._POOL["pool"] is not pool
+    S.shutdown_pool()
 
 
 @pytest.mark.parametrize("damaged", ["classifier.keras", "extractor.keras"])

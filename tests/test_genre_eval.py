@@ -1,5 +1,6 @@
-"""Tests for choreo_utils.prediction.genre_eval (notebook 06): Fréchet distance, fair video splits, windows that
-exclude the context, the genre classifier, the fast rollout, the evaluation loop and its numbers."""
+"""Tests for notebook 06's modules (prediction.selection, judge, frechet, genre_eval and fast_rollout): Fréchet
+distance, fair video splits, windows that exclude the context, the genre classifier, the fast rollout, the evaluation
+loop and its numbers."""
 from __future__ import annotations
 
 import warnings
@@ -10,7 +11,7 @@ import pytest
 
 from choreo_utils import prediction as P
 from choreo_utils import stats
-from choreo_utils.prediction import genre_eval as G
+from choreo_utils import prediction as G
 
 H, W = 8, 12
 
@@ -233,6 +234,21 @@ def test_fast_rollout_gives_the_frames_of_rollout(residual):
     assert np.abs(np.diff(fast, axis=1)).max() > 0                       # it moves: not a copy of the context
 
 
+def test_fast_rollout_refuses_frames_of_another_size():
+    model = P.build_model((H, W, 1), filters=4, encoder_filters=4, skip_filters=2, decoder_filters=4, seed=0)
+    context = np.zeros((1, 3, H + 2, W, 1), np.float32)
+    with pytest.raises(ValueError, match=rf"context frames are \({H + 2}, {W}, 1\).*takes \({H}, {W}, 1\).*resize"):
+        G.fast_rollout(model, context, 2)
+
+
+def test_frame_differences_is_a_layer_of_its_own():
+    from choreo_utils.prediction.layers import FrameDifferences
+
+    x = np.arange(2 * 4 * 1 * 1 * 1, dtype=np.float32).reshape(2, 4, 1, 1, 1) ** 2
+    np.testing.assert_array_equal(np.asarray(FrameDifferences()(x)), x[:, 1:] - x[:, :-1])
+    assert FrameDifferences().compute_output_shape((None, 5, 8, 12, 1)) == (None, 4, 8, 12, 1)
+
+
 def test_fast_rollout_falls_back_for_other_predictors():
     # a predictor whose every output depends on its input: a fallback that ignored it (copy-last, say) differs
     context = np.random.default_rng(0).random((2, 3, H, W, 1)).astype(np.float32)
@@ -325,6 +341,6 @@ def test_load_predictors_says_to_run_notebook_05(project_tmp):
     assert set(models) == {0, 1} and meta["videos"] == videos
     with pytest.raises(ValueError, match=r"PRED_SIZE = \[8, 12\] there, \[60, 90\] here.*run notebook 05 first"):
         G.load_predictors([0], {"PRED_SIZE": (60, 90), "SEED": 0})
-    P.save_predictor(model, "05_convlstm_seed2", seed=2)               # an older notebook 05: no parameters recorded
-    with pytest.raises(ValueError, match="older notebook 05"):
+    P.save_predictor(model, "05_convlstm_seed2", seed=2)               # no parameters recorded: each one differs
+    with pytest.raises(ValueError, match=r"PRED_SIZE = '\(not recorded\)' there.*SEED = '\(not recorded\)' there"):
         G.load_predictors([2], params)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from choreo_utils import features, pretext, synthetic, training
+from choreo_utils import bundle, features, pretext, synthetic, training
 
 
 def _tiny(**kw):
@@ -138,7 +138,7 @@ def test_heldout_r2_measured_again_matches_the_recorded_one(pretrained):
 
     pre, _ = pretrained
     reloaded = pretext.load(pre.folder)
-    assert pretext.weights_digest(reloaded.model) == pre.meta["weights_sha256"]
+    assert bundle.weights_digest(reloaded.model) == pre.meta["weights_sha256"]
     settings = _tiny()
     index = pretext.pretext_index(settings, progress=False)
     held = index[index["video_id"].isin(pretext.heldout_videos(index, settings.holdout, settings.seed))]
@@ -175,7 +175,7 @@ def test_the_shipped_weights_are_those_of_the_default_settings():
         "choreo_utils/weights/ must hold exactly the default settings' weights: run `make pretext-weights`"
     pre = pretext.load(shipped[0])
     assert pre.meta["settings"] == default.key() and pre.meta["folder"] == default.folder_name()
-    assert pretext.weights_digest(pre.model) == pre.meta["weights_sha256"], "model.keras is not what was recorded"
+    assert bundle.weights_digest(pre.model) == pre.meta["weights_sha256"], "model.keras is not what was recorded"
     ex = features.build_extractor("pose_pretext", default.image_size, weights=shipped[0])   # the backbone builds
     assert ex.dim == default.filters[-1] and ex.layer == pretext.LAYER
 

@@ -26,19 +26,21 @@ Modules (every public name is re-exported here, so ``prediction.shift_frames`` e
   (input, target) pairs, cut a video into sequences, crop around the motion;
 * :mod:`~choreo_utils.prediction.data` — sequences from disk: a video file, or a dataset's frame index cut
   into sequences, split by YouTube id and loaded;
-* :mod:`~choreo_utils.prediction.models` — the paper's ConvLSTM and our default, their custom layers,
-  causality check, resizing, saving and loading;
+* :mod:`~choreo_utils.prediction.layers` — the custom Keras layers (imported only where Keras is needed);
+* :mod:`~choreo_utils.prediction.models` — the paper's ConvLSTM and our default, causality check, resizing,
+  saving and loading;
 * :mod:`~choreo_utils.prediction.training` — training on shifted pairs (over :func:`choreo_utils.training.fit`)
   and timing one training step;
-* :mod:`~choreo_utils.prediction.rollouts` — one-step predictions, autoregressive rollouts and the two
-  baselines: copy the last frame, extrapolate the last two linearly;
+* :mod:`~choreo_utils.prediction.rollouts` — one-step predictions, autoregressive rollouts (and ``fast_rollout``,
+  one frame per step) and the two baselines: copy the last frame, extrapolate the last two linearly;
 * :mod:`~choreo_utils.prediction.metrics` — MSE, PSNR and SSIM per frame, by horizon, model vs baseline;
 * :mod:`~choreo_utils.prediction.study` — one architecture over several seeds (compiled once), errors per test
   unit and paired gains with 95% intervals (``stats.paired_bootstrap``);
-* :mod:`~choreo_utils.prediction.genre_eval` — does a rollout keep its genre? The per-seed ConvLSTMs of notebook 05
-  (checked against its parameters), videos neither model has seen, a genre classifier for real grayscale windows,
-  a one-frame-per-step rollout, genre accuracy and Fréchet distance (on the classifier's embedding) by horizon
-  against the real continuation and the baselines (notebook 06);
+* notebook 06, does a rollout keep its genre? :mod:`~choreo_utils.prediction.selection` (the per-seed ConvLSTMs of
+  notebook 05, checked against its parameters; videos neither model has seen), :mod:`~choreo_utils.prediction.judge`
+  (a genre classifier for real grayscale windows), :mod:`~choreo_utils.prediction.frechet` (the distance on the
+  judge's embedding and its real-vs-real floor) and :mod:`~choreo_utils.prediction.genre_eval` (the evaluation
+  by horizon against the real continuation and the baselines, and its numbers);
 * :mod:`~choreo_utils.prediction.plots` — the study's figures: gains with every seed shown; genre accuracy and
   Fréchet distance by horizon.
 
@@ -47,15 +49,15 @@ Pictures of predictions (``side_by_side``, ``to_uint8``) live in :mod:`choreo_ut
 from __future__ import annotations
 
 from choreo_utils.prediction.data import load_sequences, sequence_table, split_sequences, video_sequences
-from choreo_utils.prediction.genre_eval import (MIN_SAMPLES_PER_DIM, VIDEO_MODES, WINDOW_SOURCES,
-                                                FrechetSampleWarning, GenreEval, above_chance, accuracy_table,
-                                                assign_videos, build_genre_classifier, check_disjoint,
-                                                classify_windows, compare_accuracy, compare_frechet,
-                                                evaluate_rollouts, fast_rollout, frechet_by_horizon, frechet_distance,
-                                                frechet_distance_from_features, frechet_table, halves,
-                                                horizon_windows, keeps_genre, load_predictors, motion_energy,
-                                                predictor_folder, spread_rows, train_classifiers, unit_accuracy,
-                                                video_table, window_labels, window_rows)
+from choreo_utils.prediction.frechet import (MIN_SAMPLES_PER_DIM, FrechetSampleWarning, compare_frechet,
+                                             frechet_by_horizon, frechet_distance, frechet_distance_from_features,
+                                             frechet_table, halves)
+from choreo_utils.prediction.genre_eval import (WINDOW_SOURCES, GenreEval, above_chance, accuracy_table,
+                                                compare_accuracy, evaluate_rollouts, horizon_windows, keeps_genre,
+                                                motion_energy, unit_accuracy, window_labels)
+from choreo_utils.prediction.judge import build_genre_classifier, classify_windows, train_classifiers
+from choreo_utils.prediction.selection import (VIDEO_MODES, assign_videos, check_disjoint, load_predictors,
+                                               predictor_folder, spread_rows, video_table, window_rows)
 from choreo_utils.prediction.frames import (PAPER_SIZE, check_frames, frames_to_sequences, motion_crop,
                                             shift_frames, to_unit)
 from choreo_utils.prediction.metrics import (METRICS, PSNR_MAX, compare_rollouts, frame_metrics, improvement,
@@ -64,8 +66,8 @@ from choreo_utils.prediction.models import (DEFAULT_CONFIG, PAPER_CONFIG, build_
                                             causal_conv3d, causal_leak, count_params, load_predictor,
                                             model_channels, resize_model, save_predictor)
 from choreo_utils.prediction.rollouts import (PredictFn, as_predict_fn, copy_last, copy_last_rollout,
-                                              linear_extrapolation, linear_rollout, predict_next, rollout,
-                                              split_context)
+                                              fast_rollout, linear_extrapolation, linear_rollout, predict_next,
+                                              rollout, split_context)
 from choreo_utils.prediction.study import (SeedRun, by_unit, gain_table, mse_per_sequence, one_step_over_seeds,
                                            relative_gain, rollouts_over_seeds, train_seeds, with_weights)
 from choreo_utils.prediction.training import time_train_step, train

@@ -83,59 +83,6 @@ def build_paper_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), caus
     return model
 
 
-_LAYERS: dict[str, Any] = {}
-
-
-def _custom_layers() -> dict[str, Any]:
-    """Two small Keras layers for :func:`build_model`, defined on first use (importing this module must not
-    import Keras)."""
-    if _LAYERS:
-        return _LAYERS
-    import keras  # noqa: PLC0415
-    from keras import ops  # noqa: PLC0415
-
-    @keras.saving.register_keras_serializable(package="choreo_utils")
-    class PreviousFrame(keras.layers.Layer):
-        """Output at t is the input at t-1 (t = 0 repeats frame 0): a causal one-frame delay."""
-
-        def call(self, x):
-            return ops.concatenate([x[:, :1], x[:, :-1]], axis=1)
-
-    @keras.saving.register_keras_serializable(package="choreo_utils")
-    class FrameConv2D(keras.layers.Conv2D):
-        """``Conv2D`` on every frame of (N, T, H, W, C), time folded into the batch: one big convolution,
-        faster on CPU than ``Conv3D`` with a temporal kernel of 1 or ``TimeDistributed`` (which loops)."""
-
-        def build(self, input_shape):
-            super().build((None, *input_shape[2:]))
-
-        def call(self, x):
-            n_t = ops.shape(x)[:2]
-            y = super().call(ops.reshape(x, (-1, *x.shape[2:])))
-            return ops.reshape(y, (n_t[0], n_t[1], *y.shape[1:]))
-
-        def compute_output_shape(self, input_shape):
-            if len(input_shape) == 4:  # Conv2D.build asks about one frame
-                return super().compute_output_shape(input_shape)
-            return (*input_shape[:2], *super().compute_output_shape((None, *input_shape[2:]))[1:])
-
-    @keras.saving.register_keras_serializable(package="choreo_utils")
-    class NoMemoryConvLSTM2D(keras.layers.ConvLSTM2D):
-        """``ConvLSTM2D`` with its memory cut: every frame is run as a sequence of one, from a zero state.
-
-        The same weights as the ConvLSTM (so the same initialisation under one seed), but the terms
-        ``W_h * H_{t-1}`` and ``f ⊙ C_{t-1}`` vanish: the output at t depends on input frame t alone. The
-        recurrent kernel multiplies zeros, so it gets no gradient and stays as initialised."""
-
-        def call(self, sequences, initial_state=None, mask=None, training=False):
-            n_t = ops.shape(sequences)[:2]
-            y = super().call(ops.reshape(sequences, (-1, 1, *sequences.shape[2:])), training=training)
-            return ops.reshape(y, (n_t[0], n_t[1], *y.shape[2:]))
-
-    _LAYERS.update(PreviousFrame=PreviousFrame, FrameConv2D=FrameConv2D, NoMemoryConvLSTM2D=NoMemoryConvLSTM2D)
-    return _LAYERS
-
-
 def build_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), filters: int = 32, encoder_filters: int = 16,
                 skip_filters: int = 8, decoder_filters: int = 16, kernel: int = 3, downsample: int = 2,
                 residual: bool = True, learning_rate: float = 2e-3, memory: bool = True, seed: int | None = None):
@@ -167,15 +114,15 @@ def build_model(frame_shape: tuple[int, int, int] = (*PAPER_SIZE, 1), filters: i
         set_seed(seed)
     k = kernel
 
-    custom = _custom_layers()
+    from choreo_utils.prediction.layers import FrameConv2D, NoMemoryConvLSTM2D, PreviousFrame  # noqa: PLC0415
 
     def per_frame(filters_: int, name: str, size: int = k, strides: int = 1, **kw):
-        return custom["FrameConv2D"](filters_, size, strides=strides, padding="same", name=name, **kw)
+        return FrameConv2D(filters_, size, strides=strides, padding="same", name=name, **kw)
 
     inp = keras.Input((None, h, w, c), name="frames")
-    pair = layers.Concatenate(name="frames_t-1_t")([custom["PreviousFrame"](name="previous_frame")(inp), inp])
+    pair = layers.Concatenate(name="frames_t-1_t")([PreviousFrame(name="previous_frame")(inp), inp])
     e = per_frame(encoder_filters, "encoder", strides=downsample, activation="relu")(pair)
-    recurrent = layers.ConvLSTM2D if memory else custom["NoMemoryConvLSTM2D"]
+    recurrent = layers.ConvLSTM2D if memory else NoMemoryConvLSTM2D
     m = recurrent(filters, (k, k), padding="same", return_sequences=True, name="convlstm")(e)
     m = per_frame(skip_filters, "squeeze", size=1, activation="relu")(m)
     if downsample > 1:
@@ -230,8 +177,7 @@ def save_predictor(model, name: str = "05_convlstm", **meta: Any) -> Path:
 def load_predictor(folder: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     """``(model, description)`` from a folder written by :func:`save_predictor` (custom layers registered)."""
     from choreo_utils import bundle  # noqa: PLC0415
-
-    _custom_layers()   # registers the custom layers (PreviousFrame, FrameConv2D, ...) with Keras before loading
+    from choreo_utils.prediction import layers  # noqa: F401, PLC0415  (registers the custom layers with Keras)
     models, meta = bundle.load(folder, ["model"], "model.json", what="saved next-frame model",
                                missing="run notebook 05, which saves its trained model to "
                                "artifacts/models/05_convlstm, or pass that folder",

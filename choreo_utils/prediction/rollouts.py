@@ -102,3 +102,69 @@ def split_context(sequences: np.ndarray, context: int, horizon: int) -> tuple[np
         raise ValueError(f"context {context} + horizon {horizon} = {context + horizon} frames, but the sequences "
                          f"have only {t}; use longer sequences (PRED_SEQ_LEN) or a shorter context/horizon")
     return sequences[:, :context], sequences[:, context:context + horizon]
+
+
+def _step_layers(model: Any) -> dict[str, Any] | None:
+    """The layers of a ``build_model`` ConvLSTM (with memory) by role, or None for any other model."""
+    try:
+        names = {layer.name: layer for layer in model.layers}
+    except AttributeError:
+        return None
+    need = ("previous_frame", "encoder", "convlstm", "squeeze", "local_motion", "decoder")
+    if not all(n in names for n in need) or type(names["convlstm"]).__name__ != "ConvLSTM2D":
+        return None
+    if "delta" not in names and "next_frame" not in names:
+        return None
+    return {**{n: names[n] for n in need}, "upsample": names.get("upsample"),
+            "out": names.get("delta", names.get("next_frame")), "residual": "delta" in names}
+
+
+def fast_rollout(model: Any, context: np.ndarray, horizon: int, batch_size: int = 64) -> np.ndarray:
+    """The rollout of :func:`~choreo_utils.prediction.rollout` (same frames), one frame per step.
+
+    ``prediction.rollout`` re-runs the whole sequence for every new frame (exact for any causal model, but its cost
+    grows with the square of the length). For our default ConvLSTM (``build_model``, with memory) this steps its
+    layers instead: the encoder sees frames t-1 and t, the ConvLSTM cell carries its state (h, c) from frame to
+    frame, the decoder predicts frame t+1, which is clipped to [0, 1] and fed back. Any other model (or a
+    callable) falls back to ``prediction.rollout``."""
+    parts = _step_layers(model)
+    context = to_unit(check_frames(context, ndim=(5,), name="context"), "context")
+    horizon = positive_int(horizon, "horizon")
+    expected = tuple(getattr(model, "input_shape", (None,) * 5)[2:])
+    if all(isinstance(d, int) for d in expected) and tuple(context.shape[2:]) != expected:
+        raise ValueError(f"context frames are {context.shape[2:]} (H, W, C) but the model takes {expected}: resize the "
+                         "frames (PRED_SIZE) or the model (prediction.resize_model)")
+    if parts is None:
+        return rollout(model, context, horizon)
+    import tensorflow as tf  # noqa: PLC0415
+    from keras import ops  # noqa: PLC0415
+
+    cell = parts["convlstm"].cell
+
+    @tf.function(reduce_retracing=True)
+    def step(prev, cur, h, c):
+        pair = ops.concatenate([prev, cur], axis=-1)[:, None]
+        e = parts["encoder"](pair)[:, 0]
+        out, (h, c) = cell(e, [h, c])
+        m = parts["squeeze"](out[:, None])
+        if parts["upsample"] is not None:
+            m = parts["upsample"](m)
+        d = parts["decoder"](ops.concatenate([m, parts["local_motion"](pair), cur[:, None]], axis=-1))
+        y = parts["out"](d)[:, 0]
+        return (cur + y if parts["residual"] else y), h, c
+
+    n, c_len = context.shape[:2]
+    out = np.empty((n, horizon, *context.shape[2:]), np.float32)
+    for i in range(0, n, batch_size):
+        ctx = context[i:i + batch_size]
+        e_shape = parts["encoder"].compute_output_shape((None, 1, *ctx.shape[2:-1], 2 * ctx.shape[-1]))
+        state = np.zeros((len(ctx), *e_shape[2:-1], cell.filters), np.float32)
+        h, c = tf.constant(state), tf.constant(state)
+        prev = ctx[:, 0]
+        for t in range(c_len + horizon - 1):
+            cur = ctx[:, t] if t < c_len else out[i:i + batch_size, t - c_len]
+            y, h, c = step(tf.constant(prev), tf.constant(cur), h, c)
+            if t >= c_len - 1:
+                out[i:i + batch_size, t - c_len + 1] = np.clip(y.numpy(), 0.0, 1.0)
+            prev = cur
+    return out
