@@ -1,22 +1,29 @@
 """Parameter files (``params/*.yaml``): the one reader every entry point outside a notebook uses.
 
 A parameter file maps UPPER_CASE names — the variables of the notebooks' ``parameters`` cells — to values.
-:func:`load` reads one (``scripts/run_notebooks.py`` then checks each key is declared by some notebook);
+:func:`declared_parameters` reads a notebook's (``papermill.inspect_notebook``) and :func:`known` is every name the
+notebooks declare — read from the notebooks themselves, never a list kept by hand. :func:`load` reads a parameter
+file (``scripts/run_notebooks.py`` then checks each key is declared by some notebook);
 :func:`tuning_export_kwargs` turns one into the keyword arguments of :func:`choreo_utils.pipeline.clip_data`
 for ``make tune-distributed``, through the explicit table :data:`TUNING_EXPORT`: each key goes exactly where
-notebook 04 sends it, keys that do not concern the export are listed in :data:`NOT_EXPORTED`, and any other key
-is refused with its name — nothing is dropped or re-routed silently.
+notebook 04 sends it, every other parameter a notebook declares does not concern the export (ignored), and a key no
+notebook declares is refused with its name — nothing is dropped or re-routed silently.
 
-**Adding a notebook parameter**: declare it in the notebooks' parameters cells, then add it here — to
-:data:`TUNING_EXPORT` (e.g. ``"LETSDANCE_SHA256": "sha256"``) if notebook 04 passes
-it to ``pipeline.clip_data`` (which must then accept that keyword), else to :data:`NOT_EXPORTED`.
-``tests/test_params.py`` fails until the two tables cover exactly the notebooks' parameters.
+**Adding a notebook parameter**: declare it in the notebook's parameters cell; if notebook 04 passes it to
+``pipeline.clip_data`` (which must then accept that keyword), add it to :data:`TUNING_EXPORT` too (e.g.
+``"LETSDANCE_SHA256": "sha256"``) — ``tests/test_params.py`` reads notebook 04's ``clip_data`` call and fails
+until the table holds every parameter it passes.
 """
 from __future__ import annotations
 
+import ast
+import functools
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+#: The notebooks whose ``parameters`` cells declare the names (the checkout this package lives in).
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 #: Parameter → keyword of ``pipeline.clip_data`` for the tuning export, as notebook 04's ``clip_data`` call has it.
 TUNING_EXPORT: dict[str, str] = {
@@ -40,26 +47,28 @@ TUNING_EXPORT: dict[str, str] = {
     "TUNE_TRAIN_STRIDE": "train_stride",    # notebook 04's stride (not TRAIN_STRIDE, notebook 03's)
 }
 
-#: Known parameters that do not change the exported features (training, search and prediction settings).
-NOT_EXPORTED: frozenset[str] = frozenset({
-    # 02 / 03: speed comparison and training
-    "THROUGHPUT_FRAMES", "TRAIN_STRIDE", "PRESET", "EPOCHS", "BATCH_SIZE", "PATIENCE", "MIN_DELTA", "LEARNING_RATE",
-    "SEEDS",
-    "SPLIT_SEEDS", "LEAK_SEEDS", "SWEEP_JOBS", "PRETEXT_RETRAIN",
-    # 04: the search itself (the tuning CLI takes these as flags: see the Makefile's TUNE_ARGS)
-    "TUNE_UNITS", "TUNE_DENSE", "TUNE_MAX_EPOCHS", "TUNE_FACTOR", "TUNE_SEEDS", "TUNE_PATIENCE", "TUNE_JOBS",
-    "TUNE_BN_MOMENTUM", "FINAL_EPOCHS", "FINAL_SEEDS",
-    # 05: next-frame prediction
-    "PRED_SIZE", "PRED_SEQ_LEN", "PRED_VIDEOS_PER_GENRE", "PRED_TEST_RATIO", "PRED_TRAIN_SEQS", "PRED_TRAIN_CROP",
-    "PRED_EPOCHS", "PRED_BATCH_SIZE", "PRED_LEARNING_RATE", "PRED_CONTEXT", "PRED_HORIZON", "PRED_ROLLOUT_SEQS",
-    "PRED_SHOW", "PRED_GIF_SCALE", "PRED_VIDEO_FILE", "PRED_VAL_RATIO", "PRED_SEEDS", "PRED_DESIGN_SEEDS",
-    # 06: does the generated motion keep its genre?
-    "GEN_VIDEOS", "GEN_EVAL_RATIO", "GEN_WINDOWS", "GEN_EVAL_SEQS_PER_VIDEO", "GEN_TRAIN_WINDOWS_PER_VIDEO",
-    "GEN_MOTION_ONLY", "GEN_EMBED_DIM", "GEN_EPOCHS", "GEN_BATCH_SIZE", "GEN_LEARNING_RATE",
-})
+def declared_parameters(notebook: str | os.PathLike) -> dict[str, Any]:
+    """Names assigned in the notebook's cell tagged ``parameters``, with their default values
+    (``papermill.inspect_notebook``; a default that is not a Python literal is kept as its source text)."""
+    import papermill as pm  # noqa: PLC0415  (a dev dependency: notebooks are run from a checkout)
 
-#: Every parameter a parameter file may give.
-KNOWN: frozenset[str] = frozenset(TUNING_EXPORT) | NOT_EXPORTED
+    out = {}
+    for name, info in pm.inspect_notebook(str(notebook)).items():
+        try:
+            out[name] = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            out[name] = info["default"]
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def known(notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR) -> frozenset[str]:
+    """Every parameter a parameter file may give: the names the numbered notebooks in ``notebooks_dir`` declare."""
+    paths = sorted(Path(notebooks_dir).glob("[0-9]*.ipynb"))
+    if not paths:
+        raise FileNotFoundError(f"no numbered notebooks in {notebooks_dir}: parameter names are read from their "
+                                "parameters cells, so run this from a checkout of the project")
+    return frozenset().union(*(declared_parameters(p) for p in paths))
 
 
 def load(path: str | os.PathLike, known: Iterable[str] | None = None, where: str = "") -> dict[str, Any]:
@@ -104,8 +113,9 @@ def check_known(values: Mapping[str, Any], known: Iterable[str], path: str | os.
 def tuning_export_kwargs(values: Mapping[str, Any], path: str | os.PathLike = "the parameter file") -> dict[str, Any]:
     """``pipeline.clip_data`` keyword arguments for the tuning export, mapped through :data:`TUNING_EXPORT`.
 
-    Keys in :data:`NOT_EXPORTED` are ignored; any other key raises ValueError naming it (see the module
-    docstring for where to add a new parameter)."""
-    check_known(values, KNOWN, path, "not a parameter any notebook declares; a new notebook parameter must also "
-                "be added to TUNING_EXPORT or NOT_EXPORTED in choreo_utils/params.py")
+    Other keys that a notebook declares are ignored; a key no notebook declares raises ValueError naming it (see the
+    module docstring for where to add a new parameter)."""
+    check_known(values, known(), path, "not a parameter any notebook's parameters cell declares: fix the spelling, "
+                "or declare it in the notebook (and, if notebook 04 exports it, in TUNING_EXPORT in "
+                "choreo_utils/params.py)")
     return {TUNING_EXPORT[k]: v for k, v in values.items() if k in TUNING_EXPORT}

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 2:
         ap.error("--seeds must be at least 2 (a median of one run cannot show a collapse)")
 
-    values = params_file.load(args.params, known=params_file.KNOWN)
+    values = params_file.load(args.params, known=params_file.known())
     missing = [k for k in TRAINING_KEYS if k not in values]
     if missing:
         ap.error(f"{args.params} lacks notebook 03's {', '.join(missing)}")

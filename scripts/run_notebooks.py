@@ -10,7 +10,6 @@ under ``--output-dir`` so nbval can execute them (``make test``). Prints a per-n
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import shutil
@@ -27,22 +26,11 @@ from choreo_utils.io_utils import write_json
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def declared_parameters(path: Path) -> dict[str, object]:
-    """Names assigned in the notebook's cell tagged ``parameters``, with their default values."""
-    out = {}
-    for name, info in pm.inspect_notebook(str(path)).items():
-        try:
-            out[name] = ast.literal_eval(info["default"])
-        except (ValueError, SyntaxError):
-            out[name] = info["default"]
-    return out
-
-
 def checked_params(path: str, notebooks: list[Path]) -> tuple[dict[str, object], dict[Path, dict[str, object]]]:
     """The parameters of ``path`` and each notebook's declared ones; ValueError naming the keys of ``path`` that
     no notebook in ``notebooks/`` (nor in ``notebooks``) declares. Notebooks are keyed by resolved path."""
     every = sorted({p.resolve() for p in [*(ROOT / "notebooks").glob("[0-9]*.ipynb"), *notebooks]})
-    declared = {nb: declared_parameters(nb) for nb in every}
+    declared = {nb: params_file.declared_parameters(nb) for nb in every}
     names = set().union(*declared.values())
     values = params_file.load(path, known=names, where="no notebook's parameters cell in notebooks/ declares them")
     return values, declared

@@ -24,15 +24,25 @@ def _declared(notebook: str) -> set[str]:
     return {t.id for node in ast.parse(source).body if isinstance(node, ast.Assign) for t in node.targets}
 
 
-def test_the_tables_cover_exactly_the_notebooks_parameters():
+def test_known_names_are_what_the_notebooks_parameters_cells_assign():
     notebooks = sorted(p.name for p in (project_root() / "notebooks").glob("[0-9]*.ipynb"))
-    declared = set().union(*map(_declared, notebooks))
-    assert not set(params.TUNING_EXPORT) & params.NOT_EXPORTED
-    assert params.KNOWN == declared, ("add new notebook parameters to TUNING_EXPORT or NOT_EXPORTED in "
-                                      "choreo_utils/params.py; remove the ones no notebook declares")
+    declared = set().union(*map(_declared, notebooks))       # read here from the cells' source, without papermill
+    assert params.known() == declared
+    assert set(params.TUNING_EXPORT) <= declared
     assert set(params.TUNING_EXPORT.values()) <= set(inspect.signature(pipeline.clip_data).parameters)
     for path in (project_root() / "params").glob("*.yaml"):
-        assert set(params.load(path)) <= params.KNOWN, path
+        assert set(params.load(path)) <= params.known(), path
+
+
+def test_a_parameter_declared_in_a_notebook_is_known_and_a_removed_one_is_not(tmp_path):
+    src = json.loads((project_root() / "notebooks" / "01_dataset_prep.ipynb").read_text())
+    cell = next(c for c in src["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    cell["source"] = ["SEED = 0\n", "NEW_KNOB = [1, 2]\n"]
+    (tmp_path / "01_x.ipynb").write_text(json.dumps(src))
+    assert params.declared_parameters(tmp_path / "01_x.ipynb") == {"SEED": 0, "NEW_KNOB": [1, 2]}
+    assert params.known(tmp_path) == {"SEED", "NEW_KNOB"}
+    with pytest.raises(FileNotFoundError, match="no numbered notebooks"):
+        params.known(tmp_path / "empty")
 
 
 def test_tuning_export_maps_keys_as_notebook_04_passes_them():
@@ -69,5 +79,5 @@ def test_tuning_export_kwargs_ignores_known_and_refuses_unknown_keys():
                             "TRAIN_STRIDE: 6\nPRED_SIZE: [60, 90]\n")
     assert params.tuning_export_kwargs(values) == {"layer": "mixed2", "batch_size": 16, "train_stride": 30}
     with pytest.raises(ValueError, match=r"x\.yaml has unknown key\(s\) LETSDANCE_SHA, TUNE_STRIDE.*"
-                                         r"TUNING_EXPORT or NOT_EXPORTED in choreo_utils/params\.py"):
+                                         r"declare it in the notebook.*TUNING_EXPORT in choreo_utils/params\.py"):
         params.tuning_export_kwargs({"SEED": 0, "TUNE_STRIDE": 3, "LETSDANCE_SHA": "x"}, "x.yaml")

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from choreo_utils import letsdance, synthetic
+from choreo_utils import params as params_file
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
@@ -39,7 +40,7 @@ def test_every_notebook_runs_on_a_lets_dance_archive(tmp_path, monkeypatch):
     params.update(DATA_SOURCE="letsdance", LETSDANCE_ARCHIVE=f"file://{archive}",
                   LETSDANCE_ROOT=str(tmp_path / "project" / "data" / "letsdance"), WEIGHTS=None)
     for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
-        declared = run_notebooks.declared_parameters(path)
+        declared = params_file.declared_parameters(path)
         passed = {k: v for k, v in params.items() if k in declared}
         assert passed.get("DATA_SOURCE") == "letsdance", f"{path.name} does not take DATA_SOURCE"
         pm.execute_notebook(str(path), str(tmp_path / path.name), parameters=passed, cwd=str(path.parent),
