@@ -10,7 +10,6 @@ DOCS_STAMP := $(VENV)/.installed-docs
 # `make figures PARAMS=params/full.yaml`: every study at its full number of seeds
 PARAMS ?= params/default.yaml
 export TF_CPP_MIN_LOG_LEVEL := 2
-export PYTHONWARNINGS := ignore::DeprecationWarning
 # No MPLBACKEND here: a kernel started with MPLBACKEND=Agg shows no figures. Unit tests pick Agg themselves.
 
 .PHONY: install figures test unit notebooks colab-check lab lock clean clean-smoke tune-distributed site site-check linkcheck pretext-weights lint collapse-check verdicts-check
@@ -39,8 +38,8 @@ collapse-check: $(STAMP)  ## notebook 03's variants on every feature type over $
 verdicts-check: $(STAMP)  ## notebooks 03-06 again in a perturbed numeric environment (threads, oneDNN, processes): exit 1 if any verdict differs from params/default.verdicts.json
 	$(BIN)/python scripts/verdicts_check.py --params params/default.yaml
 
-unit: $(DOCS_STAMP)  ## unit tests only (with the docs extra, so the site builder's MkDocs test runs too)
-	$(BIN)/python -m pytest -m "not notebooks" -q
+unit: $(DOCS_STAMP)  ## unit tests only (with the docs extra, so the site builder's MkDocs test runs too), one worker per core
+	$(BIN)/python -m pytest -m "not notebooks" -q -n auto
 
 notebooks: $(STAMP)  ## execute every notebook with params/smoke.yaml (papermill injects, nbval runs)
 	$(BIN)/python scripts/run_notebooks.py --params params/smoke.yaml --prepare-only --output-dir artifacts/smoke/notebooks
