@@ -107,10 +107,11 @@ def shuffle_frames(x: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def train(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray | None = None,
           y_val: np.ndarray | None = None, epochs: int = 20, batch_size: int = 128, seed: int = 0,
-          verbose: int = 0, callbacks: Sequence[Any] = (), progress: str | None = "training") -> TrainResult:
+          verbose: int = 0, callbacks: Sequence[Any] = (), progress: bool | str = True) -> TrainResult:
     """Fit with one-hot targets (``y_*`` are integer labels); validation data are *grouped* training videos.
 
-    ``progress`` names the epoch progress bar (``None``: no bar). Returns a :class:`~choreo_utils.training.TrainResult`
+    ``progress``: True, a bar over the epochs; a str, a bar with that label; False, none (``progress.label``).
+    Returns a :class:`~choreo_utils.training.TrainResult`
     (model, history, seconds per epoch; ``.seconds`` is the total)."""
     n_classes = model.output_shape[-1]
     val = (x_val, one_hot(y_val, n_classes)) if x_val is not None and len(x_val) else None
@@ -251,7 +252,7 @@ Split = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                  temporal: bool = True, shuffle: bool = False, seed: int = 0, epochs: int | None = None,
-                 verbose: int = 0, progress: str | None = None, patience: int | None = None,
+                 verbose: int = 0, progress: bool | str = True, patience: int | None = None,
                  min_delta: float = 0.0, model: Any = None, bn_from_data: bool = True) -> dict[str, Any]:
     """Build (seeded), train and evaluate one variant on (X, labels, video_ids) splits; ``shuffle`` permutes frames.
 
@@ -259,7 +260,8 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
     data order and metrics. Pass ``model`` (an earlier run's, same architecture) to reuse it: it is
     re-initialised exactly as a new one built under ``seed`` would be (``runtime.reinitialize``), without paying
     for graph tracing again. ``patience`` adds early stopping on validation loss (best weights restored);
-    ``epochs`` is then the most it may run. ``progress`` names the epoch progress bar (``""``: none).
+    ``epochs`` is then the most it may run. ``progress``: True, a bar over the epochs labelled with the variant;
+    a str, a bar with that label; False, none (``progress.label``).
     ``bn_from_data`` starts the input BatchNorm's moving statistics at the training clips' own
     (:func:`init_input_statistics`); ``False`` keeps Keras' 0 and 1 — the recipe under which some seeds collapsed.
 
@@ -285,15 +287,17 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
         runtime.reinitialize(model, build, seed)
     if bn_from_data:
         init_input_statistics(model, xtr)
-    if progress is None:
-        progress = ("BiLSTM" if temporal else "mean over frames") + (", shuffled frames" if shuffle else "")
+    from choreo_utils.progress import label  # noqa: PLC0415
+
+    variant = ("BiLSTM" if temporal else "mean over frames") + (", shuffled frames" if shuffle else "")
+    progress = label(progress, variant)
     callbacks = []
     if patience and xva is not None and len(xva):
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(patience),
                                                        min_delta=float(min_delta), restore_best_weights=True))
     result = train(model, prep(xtr, 0), ytr, xva, yva, epochs=epochs or p.get("epochs", 20),
                    batch_size=p.get("batch_size", 128), seed=seed, verbose=verbose, callbacks=callbacks,
-                   progress=progress or None)
+                   progress=progress or False)
     out = {"model": model, "history": result.history, "seconds": result.seconds,
            "epochs_run": len(result.epoch_seconds),
            "train": evaluate(model, prep(xtr, 0), ytr, vtr), "test": evaluate(model, prep(xte, 2), yte, vte)}

@@ -277,7 +277,7 @@ def pretrain(settings: PretextSettings | None = None, root: str | os.PathLike | 
         model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="mse")
         result = training.fit(model, frames[~is_held], y[~is_held], epochs=settings.epochs,
                               batch_size=settings.batch_size, validation_data=(frames[is_held], y[is_held]),
-                              seed=settings.seed, progress="pose pretext" if progress else None)
+                              seed=settings.seed, progress="pose pretext" if progress else False)
     train_seconds = result.seconds
     # few optimiser steps leave BatchNorm's moving statistics near their initial values: measure them instead
     extractor.reestimate_batchnorm(extractor.Extractor(

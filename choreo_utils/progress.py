@@ -21,31 +21,23 @@ def bar(iterable: Iterable | None = None, *, total: int | None = None, desc: str
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, **kwargs)
 
 
+def label(progress: bool | str, default: str) -> str | None:
+    """The package's one ``progress`` convention, resolved: ``True`` → a bar labelled ``default``, a non-empty str →
+    a bar with that label, ``False`` or ``""`` → no bar (None). Anything else is a TypeError naming the value."""
+    if isinstance(progress, bool):
+        return default if progress else None
+    if isinstance(progress, str):
+        return progress or None
+    raise TypeError(f"progress must be True (a bar), False (none) or a str (a bar with that label); got {progress!r}")
+
+
 def keras_epochs(epochs: int, desc: str = "training"):
-    """A Keras callback: one bar over the epochs of a ``fit``, ending with the last epoch's loss and accuracy
-    (training, then validation), e.g. ``BiLSTM |██████████| 20/20 epochs [00:14, loss 0.123 acc 0.98 · val ...]``."""
-    import keras  # noqa: PLC0415
+    """A Keras callback (``tqdm.keras.TqdmCallback``): one text bar over the epochs of a ``fit`` on stdout, ending
+    with the last epoch's metrics (training, then validation), e.g.
+    ``BiLSTM: 100%|██████████| 20/20 [00:14<00:00, 1.4epoch/s, loss=0.123, accuracy=0.98, val_loss=1.23, ...]``."""
+    from tqdm import tqdm  # noqa: PLC0415  (the text bar, not tqdm.auto's widget)
+    from tqdm.keras import TqdmCallback  # noqa: PLC0415  (imports Keras)
 
-    class EpochBar(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.bar = bar(total=int(self.params.get("epochs") or epochs), desc=desc, unit="epoch",
-                           bar_format="{desc} |{bar:10}| {n_fmt}/{total_fmt} epochs [{elapsed}{postfix}]")
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.bar.set_postfix_str(_compact(logs or {}), refresh=False)
-            self.bar.update(1)
-
-        def on_train_end(self, logs=None):
-            self.bar.close()
-
-    return EpochBar()
-
-
-def _compact(logs: dict) -> str:
-    """``loss 0.123 acc 0.98 · val loss 1.23 acc 0.7`` from Keras logs (other metrics by their own names)."""
-    def fmt(items) -> str:
-        return " ".join(f"{'acc' if k == 'accuracy' else k} {float(v):.3g}" for k, v in items)
-
-    train = [(k, v) for k, v in logs.items() if not k.startswith("val_") and k != "learning_rate"]
-    val = [(k[4:], v) for k, v in logs.items() if k.startswith("val_")]
-    return f"{fmt(train)} · val {fmt(val)}" if val else fmt(train)
+    callback = TqdmCallback(epochs=int(epochs), verbose=0, tqdm_class=tqdm, desc=desc, file=sys.stdout)
+    callback.on_epoch_end = TqdmCallback.bar2callback(callback.epoch_bar, pop=["learning_rate"])
+    return callback

@@ -24,7 +24,7 @@ def _sweep_run(task: tuple) -> dict[str, Any]:
     key = (name, train_split[0].shape[1:], repr(sorted(model_kwargs(params if not isinstance(params, str)
                                                                    else PRESETS[params]).items())))
     run = fit_evaluate(train_split, val_split, test_split, params, seed=seed, epochs=epochs, patience=patience,
-                       min_delta=min_delta, progress="", model=_WORKER_MODELS.get(key), bn_from_data=bn_from_data,
+                       min_delta=min_delta, progress=False, model=_WORKER_MODELS.get(key), bn_from_data=bn_from_data,
                        **variant)
     _WORKER_MODELS[key] = run["model"]
     res = run["test"]

@@ -34,16 +34,17 @@ class TrainResult:
 
 def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data: tuple[Any, Any] | None = None,
         seed: int = 0, verbose: int = 0, callbacks: Sequence[Any] = (),
-        progress: str | None = "training") -> TrainResult:
+        progress: bool | str = True) -> TrainResult:
     """Seed everything with ``seed`` (``runtime.set_seed``), then ``model.fit(x, y)`` (shuffled each epoch), timing
     every epoch.
 
-    ``callbacks`` run after the epoch timer. ``progress`` names the epoch progress bar (``None`` or ``""``: no
-    bar; none either when ``verbose`` makes Keras print its own).
+    ``callbacks`` run after the epoch timer. ``progress`` is the package's convention (``progress.label``): True, a
+    bar over the epochs labelled "training"; a str, a bar with that label; False, none — none either when
+    ``verbose`` makes Keras print its own.
     """
     import keras  # noqa: PLC0415
 
-    from choreo_utils.progress import keras_epochs  # noqa: PLC0415
+    from choreo_utils.progress import keras_epochs, label  # noqa: PLC0415
 
     epoch_seconds: list[float] = []
 
@@ -59,7 +60,8 @@ def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data:
     from choreo_utils.runtime import set_seed  # noqa: PLC0415
 
     set_seed(seed)   # data order and dropout masks (the weights were drawn when the model was built)
-    bar = [keras_epochs(epochs, progress)] if progress and not verbose else []
+    desc = label(progress, "training")
+    bar = [keras_epochs(epochs, desc)] if desc and not verbose else []
     hist = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data, shuffle=True,
                      verbose=verbose, callbacks=[EpochTimer(), *callbacks, *bar])
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}

@@ -127,7 +127,7 @@ def saved_classifier(tmp_path_factory):
         features.reestimate_batchnorm(ex, rng.integers(0, 255, (16, 75, 75, 3), dtype=np.uint8))
         model = C.build_classifier(8, ex.dim, lstm_units=8, dense1=8, dense2=8)
         C.train(model, rng.normal(size=(32, 8, ex.dim)).astype("float32"), rng.integers(0, 16, 32), epochs=1,
-                batch_size=16, progress=None)
+                batch_size=16, progress=False)
         folder = C.save_classifier(model, ex, "03_classifier", seed=0)
     finally:
         if old is None:
@@ -198,9 +198,11 @@ def test_training_shows_one_epoch_bar(capsys):
             progress="BiLSTM test")
     out = capsys.readouterr().out
     final = re.sub(r".*\r(?=[^\n])", "", out).strip()      # what nbclient's coalesce_streams keeps
-    assert final.startswith("BiLSTM test |██████████| 3/3 epochs") and " loss " in final and " acc " in final
-    C.train(model, rng.normal(size=(16, 4, 3)).astype("float32"), rng.integers(0, 16, 16), epochs=1, progress=None)
-    assert "epochs" not in capsys.readouterr().out
+    assert final.startswith("BiLSTM test: 100%") and " 3/3 [" in final and "epoch" in final
+    assert "loss=" in final and "accuracy=" in final and "learning_rate" not in final
+    assert final.count("\n") == 0                                      # one bar, no batch bars left behind
+    C.train(model, rng.normal(size=(16, 4, 3)).astype("float32"), rng.integers(0, 16, 16), epochs=1, progress=False)
+    assert "epoch" not in capsys.readouterr().out
 
 
 def _tiny_splits(seed: int = 0, n: int = 48, t: int = 6, d: int = 8):
@@ -215,15 +217,15 @@ def _tiny_splits(seed: int = 0, n: int = 48, t: int = 6, d: int = 8):
 def test_same_seed_same_weights_and_metrics_other_seed_differs():
     train, val, test = _tiny_splits()
     params = dict(C.PRESETS["table1"], lstm_units=8, dense1=8, dense2=8, epochs=3, batch_size=16)
-    a = C.fit_evaluate(train, val, test, params, seed=0, progress="")
-    b = C.fit_evaluate(train, val, test, params, seed=0, progress="")
-    c = C.fit_evaluate(train, val, test, params, seed=1, progress="")
+    a = C.fit_evaluate(train, val, test, params, seed=0, progress=False)
+    b = C.fit_evaluate(train, val, test, params, seed=0, progress=False)
+    c = C.fit_evaluate(train, val, test, params, seed=1, progress=False)
     assert a["history"] == b["history"] and a["test"]["clip_loss"] == b["test"]["clip_loss"]
     assert all(np.array_equal(x, y) for x, y in zip(a["model"].get_weights(), b["model"].get_weights()))
     assert a["history"]["loss"] != c["history"]["loss"]
     # a reused model, re-initialised under seed 0, trains exactly like a freshly built one
     first = [w.copy() for w in a["model"].get_weights()]
-    reused = C.fit_evaluate(train, val, test, params, seed=0, progress="", model=c["model"])
+    reused = C.fit_evaluate(train, val, test, params, seed=0, progress=False, model=c["model"])
     assert reused["history"] == a["history"]
     assert all(np.array_equal(x, y) for x, y in zip(reused["model"].get_weights(), first))
 
@@ -238,7 +240,7 @@ def test_seed_sweep_pairs_runs_on_the_same_test_videos():
         assert correct.shape == (2, len(sweep["videos"]))
         acc = sweep["table"].set_index(["variant", "seed"]).loc[(name, 0), "video_accuracy"]
         assert correct[0].mean() == pytest.approx(acc)
-    single = C.fit_evaluate(train, val, test, params, seed=1, patience=1, progress="")
+    single = C.fit_evaluate(train, val, test, params, seed=1, patience=1, progress=False)
     assert sweep["table"].set_index(["variant", "seed"]).loc[("BiLSTM", 1), "video_accuracy"] == \
         single["test"]["video_accuracy"]
 
@@ -279,8 +281,8 @@ def test_fit_evaluate_uses_the_data_statistics_unless_asked_not_to():
     train, val, test = shift(train), shift(val), shift(test)
     params = dict(C.PRESETS["table1"], lstm_units=8, dense1=8, dense2=8, epochs=1, batch_size=16)
     data_mean = train[0].reshape(-1, train[0].shape[-1]).mean(0)
-    new = C.fit_evaluate(train, val, test, params, seed=0, progress="")
-    old = C.fit_evaluate(train, val, test, params, seed=0, progress="", bn_from_data=False)
+    new = C.fit_evaluate(train, val, test, params, seed=0, progress=False)
+    old = C.fit_evaluate(train, val, test, params, seed=0, progress=False, bn_from_data=False)
     assert np.allclose(new["model"].get_layer("bn").moving_mean.numpy(), data_mean, atol=0.05)
     assert np.abs(old["model"].get_layer("bn").moving_mean.numpy() - data_mean).min() > 1.0   # still near 0
     assert "val" in new and new["val"]["n_videos"] == len(set(val[2]))

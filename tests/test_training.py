@@ -34,7 +34,7 @@ def test_train_result_seconds():
 def test_fit_times_every_epoch_and_returns_the_model():
     model = tiny_regression()
     x, y = data()
-    result = training.fit(model, x, y, epochs=3, batch_size=8, validation_data=(x[:4], y[:4]), progress=None)
+    result = training.fit(model, x, y, epochs=3, batch_size=8, validation_data=(x[:4], y[:4]), progress=False)
     assert result.model is model
     assert set(result.history) == {"loss", "val_loss"} and len(result.history["loss"]) == 3
     assert all(isinstance(v, float) for v in result.history["loss"])
@@ -45,7 +45,7 @@ def test_fit_times_every_epoch_and_returns_the_model():
 def test_fit_seeds_before_fitting():
     """Same weights, same seed: the same shuffles, so the same losses; another seed shuffles differently."""
     x, y = data()
-    runs = [training.fit(tiny_regression(), x, y, epochs=2, batch_size=4, seed=seed, progress=None).history["loss"]
+    runs = [training.fit(tiny_regression(), x, y, epochs=2, batch_size=4, seed=seed, progress=False).history["loss"]
             for seed in (1, 1, 2)]
     assert runs[0] == runs[1] and runs[0] != runs[2]
 
@@ -58,6 +58,18 @@ def test_fit_runs_callbacks_and_shows_one_bar(capsys):
     x, y = data()
     training.fit(tiny_regression(), x, y, epochs=2, batch_size=8, callbacks=[spy], progress="fit test")
     assert seen == [0, 1]
-    assert "fit test |██████████| 2/2 epochs" in capsys.readouterr().out
-    training.fit(tiny_regression(), x, y, epochs=1, batch_size=8, progress=None)
-    assert "epochs" not in capsys.readouterr().out
+    assert "fit test: 100%" in capsys.readouterr().out
+    training.fit(tiny_regression(), x, y, epochs=1, batch_size=8, progress=False)
+    assert "epoch" not in capsys.readouterr().out
+    training.fit(tiny_regression(), x, y, epochs=1, batch_size=8)                  # True: the default label
+    assert "training: 100%" in capsys.readouterr().out
+
+
+def test_one_progress_convention():
+    from choreo_utils.progress import label
+
+    assert label(True, "BiLSTM") == "BiLSTM" and label("mine", "BiLSTM") == "mine"
+    assert label(False, "BiLSTM") is None and label("", "BiLSTM") is None
+    for bad in (None, 1, 0.5):
+        with pytest.raises(TypeError, match="progress must be True .* False .* or a str"):
+            label(bad, "BiLSTM")

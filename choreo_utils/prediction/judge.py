@@ -71,7 +71,7 @@ def train_classifiers(build: Callable[[], Any], x: np.ndarray, labels: Sequence[
     epochs, batch_size = positive_int(epochs, "epochs"), positive_int(batch_size, "batch_size")
     return over_seeds(build, seeds, lambda model, seed: fit(
         model, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
-        progress=f"genre classifier, seed {seed}" if progress else None), what="train_classifiers")
+        progress=f"genre classifier, seed {seed}" if progress else False), what="train_classifiers")
 
 
 def classify_windows(model: Any, windows: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:

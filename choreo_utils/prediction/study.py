@@ -64,7 +64,7 @@ def train_seeds(build: Callable[[tuple[int, int, int]], Any], x: np.ndarray, y: 
     epochs = positive_int(epochs, "epochs")
     _, runs = over_seeds(lambda: build(shape), seeds, lambda model, seed: train(
         model, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
-        progress=f"{label}, seed {seed}" if progress else None))
+        progress=f"{label}, seed {seed}" if progress else False))
     return runs
 
 

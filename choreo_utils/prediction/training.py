@@ -14,10 +14,10 @@ from choreo_utils.training import TrainResult, fit
 
 def train(model, x: np.ndarray, y: np.ndarray, epochs: int = 5, batch_size: int = 8,
           validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0,
-          verbose: int = 0, progress: str | None = "training ConvLSTM") -> TrainResult:
+          verbose: int = 0, progress: bool | str = "training ConvLSTM") -> TrainResult:
     """``model.fit`` on shifted pairs with the shapes checked; returns losses and seconds per epoch.
 
-    ``progress`` names the epoch progress bar (``None``: no bar)."""
+    ``progress``: a bar over the epochs with this label (True: "training"), False: none (``progress.label``)."""
     channels = model_channels(model)
     x = to_unit(check_frames(x, channels, "x", ndim=(5,)), "x")
     y = to_unit(check_frames(y, channels, "y", ndim=(5,)), "y")

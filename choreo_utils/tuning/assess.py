@@ -166,7 +166,7 @@ def retrain_over_seeds(train, val, test, params: dict[str, Any], seeds: Sequence
     for i, seed in enumerate(seeds):
         with runtime.filtered_native_stderr():   # TensorFlow's benign native log lines (runtime.BENIGN_TF_STDERR)
             run = classifier.fit_evaluate(train, val if (curves and i == 0) else None, test, params, seed=int(seed),
-                                          epochs=int(epochs), model=model, progress="")
+                                          epochs=int(epochs), model=model, progress=False)
         model, res = run["model"], run["test"]
         vp = res["video_probs"]
         videos = list(vp.index) if videos is None else videos
