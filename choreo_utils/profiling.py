@@ -31,6 +31,32 @@ def count_flops(extractor: Extractor) -> float:
     return float(info.total_float_ops)
 
 
+def classifier_train_flops(model) -> float:
+    """Float operations to train one clip through the BiLSTM classifier (``classifier.build_classifier``), counted
+    from its built layers: for each direction of the BiLSTM and each frame, the four gates' two matrix products
+    (input and recurrent: ``2·4u·(d + u)``) and their biases; the dense layers' products and biases; the input
+    BatchNorm's normalisation. Training costs forward + backward ≈ 3 × forward (the backward pass computes the
+    gradients of both the inputs and the weights), the usual count. Element-wise gate activations are left out
+    (they are not GEMM work), so the limit this gives is an upper bound on attainable speed."""
+    forward = 0.0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        shape = layer.input.shape
+        if kind == "Bidirectional":
+            t, d = int(shape[1]), int(shape[2])
+            u = int(layer.forward_layer.units)
+            forward += 2 * t * (2 * 4 * u * (d + u) + 4 * u)
+        elif kind == "Dense":
+            forward += 2 * int(shape[-1]) * int(layer.units) + int(layer.units)
+        elif kind == "BatchNormalization":
+            forward += 2 * int(np.prod(shape[1:]))
+        elif kind == "GlobalAveragePooling1D":
+            forward += int(np.prod(shape[1:]))
+    return 3.0 * forward
+
+
 def gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
     """This machine's float32 matrix-multiply speed right now (GFLOP/s, best of ``repeats``), via TensorFlow."""
     import tensorflow as tf  # noqa: PLC0415

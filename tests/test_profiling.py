@@ -48,3 +48,19 @@ def test_temporal_smoothness_separates_smooth_from_random():
     noisy = [rng.normal(size=(10, 16)) for _ in range(6)]
     s, n = profiling.temporal_smoothness(smooth), profiling.temporal_smoothness(noisy)
     assert s["consecutive_frames"] > 0.5 > n["consecutive_frames"]
+
+
+def test_classifier_training_flops_are_counted_from_the_layers():
+    from choreo_utils import classifier
+
+    t, d, u, d1, d2, k = 10, 6, 4, 5, 3, 16
+    model = classifier.build_classifier(t, d, lstm_units=u, dense1=d1, dense2=d2)
+    by_hand = (2 * t * d                                          # input BatchNorm
+               + 2 * t * (2 * 4 * u * (d + u) + 4 * u)            # two directions, four gates, every frame
+               + (2 * 2 * u * d1 + d1) + (2 * d1 * d2 + d2) + (2 * d2 * k + k))
+    assert profiling.classifier_train_flops(model) == 3 * by_hand
+    longer = classifier.build_classifier(2 * t, d, lstm_units=u, dense1=d1, dense2=d2)
+    assert profiling.classifier_train_flops(longer) > 1.9 * profiling.classifier_train_flops(model)
+    blind = classifier.build_classifier(t, d, lstm_units=u, dense1=d1, dense2=d2, temporal=False)
+    assert profiling.classifier_train_flops(blind) == 3 * (2 * t * d + t * d + (2 * d * d1 + d1) + (2 * d1 * d2 + d2)
+                                                           + (2 * d2 * k + k))
