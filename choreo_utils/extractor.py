@@ -61,8 +61,9 @@ class Extractor:
                 "weights_digest": self.weights_digest()}
 
     def weights_digest(self) -> str:
-        """:func:`choreo_utils.bundle.weights_digest` of the network (the feature cache's key holds it)."""
-        return bundle.weights_digest(self.model)
+        """:func:`choreo_utils.bundle.weights_digest` of the network, its first 20 hex digits (the feature cache's key
+        holds it; the length the caches written so far were keyed with)."""
+        return bundle.weights_digest(self.model)[:20]
 
     def check_frames(self, frames: Any, name: str = "frames") -> np.ndarray:
         """``frames`` as an array if they are what this extractor reads — uint8 RGB 0–255, (N, H, W, 3) at
