@@ -1,7 +1,9 @@
-"""Shared fixtures: a tiny synthetic dataset, and isolation of the project's output folders."""
+"""Shared fixtures: a tiny synthetic dataset, tiny tuning arrays and search space, and isolation of the
+project's output folders."""
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import pytest
 
 # No kernel runs in unit tests: draw off-screen. (Set here, not as MPLBACKEND in the environment, which the
@@ -25,3 +27,30 @@ def project_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("CHOREO_ROOT", str(tmp_path))
     monkeypatch.delenv("CHOREO_SMOKE", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_space():
+    """The tuning tests' search space: 4–16 LSTM units, dense layers of 6–22, in steps of 4."""
+    from choreo_utils import tuning
+
+    return tuning.SearchSpace(units_min=4, units_max=16, units_step=4, dense_min=6, dense_max=22, dense_step=4)
+
+
+@pytest.fixture(scope="session")
+def tuning_data():
+    """Tiny search arrays, made on call: ``tuning_data(seed=0, n_train=40, n_val=16)`` is a ``TuningData`` of
+    clips × 4 frames × 8 features, 2 classes (class 1 shifted by 0.5, so a trial has something to learn)."""
+    from choreo_utils import tuning
+
+    def make_data(seed: int = 0, n_train: int = 40, n_val: int = 16) -> tuning.TuningData:
+        rng = np.random.default_rng(seed)
+
+        def make(n):
+            y = rng.integers(0, 2, n)
+            return (rng.normal(size=(n, 4, 8)) + y[:, None, None] * 0.5).astype("float32"), y
+
+        (xt, yt), (xv, yv) = make(n_train), make(n_val)
+        return tuning.TuningData(xt, yt, xv, yv, n_classes=2, source="tiny")
+
+    return make_data

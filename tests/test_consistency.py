@@ -163,13 +163,9 @@ def test_committed_outputs_hold_no_machine_paths_or_warnings(path):
 
 
 def test_the_runner_drops_a_stale_injected_parameters_cell(tmp_path):
-    import importlib.util
-
     import nbformat
 
-    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
+    from scripts import run_notebooks as runner
     nb = nbformat.v4.new_notebook()
     params, stale, body = (nbformat.v4.new_code_cell(s) for s in ("X = 1", "X = 2", "print(X)"))
     params.metadata["tags"], stale.metadata["tags"] = ["parameters"], ["injected-parameters"]

@@ -18,7 +18,6 @@ import pytest
 
 from choreo_utils import tuning as T
 from choreo_utils.tuning import cli, processes
-from tests.test_tuning import _tiny_data
 
 SEARCH = ["--tuner", "random", "--seed", "3", "--max-epochs", "3", "--factor", "3", "--epochs", "2", "--patience", "10",
           "--units", "4", "16", "4", "--dense", "6", "22", "4", "--batch-size", "64", "--run-eagerly",
@@ -41,8 +40,8 @@ def _completed(project) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_killed_search_resumes_with_the_trials_of_an_uninterrupted_run(tmp_path):
-    data_path = str(_tiny_data().save(tmp_path / "d.npz"))
+def test_a_killed_search_resumes_with_the_trials_of_an_uninterrupted_run(tmp_path, tuning_data):
+    data_path = str(tuning_data().save(tmp_path / "d.npz"))
     project = tmp_path / "runs" / "p"
     cmd = [sys.executable, "-m", "choreo_utils.tuning", "search", "--data", data_path,
            "--directory", str(tmp_path / "runs"), *SEARCH]

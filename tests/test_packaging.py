@@ -1,5 +1,6 @@
-"""Install routes and their pins: pyproject, environment.yml, requirements/*.txt, the Python policy, licence."""
-import importlib.util
+"""Install routes and their pins: pyproject, environment.yml, requirements/*.txt, the Python policy, licence;
+the scripts as a package."""
+import ast
 import json
 import re
 import subprocess
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from scripts import check_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,16 +80,46 @@ def test_the_lock_pins_every_declared_package():
 def test_one_python_policy():
     """pyproject's requires-python admits README's and environment.yml's Python, rejects older ones, and
     scripts/check_python.py (run by `make install`) applies it."""
-    spec = importlib.util.spec_from_file_location("check_python", ROOT / "scripts" / "check_python.py")
-    check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(check)
     text = (ROOT / "pyproject.toml").read_text()
-    assert check.supported((3, 11), text) and check.supported((3, 12), text)
-    assert not check.supported((3, 10), text) and not check.supported((3, 9), text)
-    assert not check.supported((3, 14), text)   # no TensorFlow wheels yet
+    assert check_python.supported((3, 11), text) and check_python.supported((3, 12), text)
+    assert not check_python.supported((3, 10), text) and not check_python.supported((3, 9), text)
+    assert not check_python.supported((3, 14), text)   # no TensorFlow wheels yet
     assert "Python 3.11" in (ROOT / "README.md").read_text()
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert "python=3.11" in env["dependencies"]
+
+
+SCRIPTS = sorted(p for p in (ROOT / "scripts").glob("*.py") if p.name != "__init__.py")
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'"
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_a_script_acts_only_under_its_main_guard(path):
+    """`make` runs ``python scripts/<name>.py``; tests import ``scripts.<name>``, which must run nothing: the top
+    level holds the docstring, imports, definitions and constants, and the work sits under the ``__main__`` guard."""
+    body = ast.parse(path.read_text()).body
+    for node in body:
+        assert isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign,
+                                 ast.AnnAssign)) or _is_main_guard(node) or (
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)), \
+            f"{path.name}:{node.lineno} acts at import: {ast.unparse(node)[:80]}"
+    assert any(_is_main_guard(node) for node in body), f"{path.name} has no `if __name__ == \"__main__\"`"
+
+
+def test_every_script_imports_as_a_module_and_leaves_the_interpreter_as_it_was(tmp_path):
+    """In a fresh interpreter started elsewhere: each ``scripts.<name>`` imports (the editable install maps the
+    package; no script edits sys.path), prints nothing and keeps the working directory, sys.path and sys.argv."""
+    code = ("import importlib, os, sys\n"
+            "before = (os.getcwd(), list(sys.path), list(sys.argv))\n"
+            f"for name in {[p.stem for p in SCRIPTS]!r}:\n"
+            "    importlib.import_module('scripts.' + name)\n"
+            "    assert (os.getcwd(), list(sys.path), list(sys.argv)) == before, name\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
 
 
 def test_check_python_refuses_with_a_clear_message(tmp_path):

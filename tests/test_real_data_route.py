@@ -1,6 +1,5 @@
 """The real-data route, offline: a small archive in the exact Let's Dance layout, run through every notebook
 with DATA_SOURCE="letsdance" (download → extract → index → clips → features → classifier → tuning → ConvLSTM)."""
-import importlib.util
 import tarfile
 from pathlib import Path
 
@@ -12,9 +11,6 @@ from choreo_utils import letsdance, synthetic
 from choreo_utils import params as params_file
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
-run_notebooks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(run_notebooks)
 
 
 def _letsdance_archive(tmp_path: Path) -> Path:

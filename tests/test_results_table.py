@@ -1,14 +1,12 @@
 """scripts/results_table.py: the README's results table is rendered from the notebooks' metrics files."""
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from scripts import results_table as rt
+
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("results_table", ROOT / "scripts" / "results_table.py")
-rt = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(rt)
 
 
 def _run(test_video, test_clip=0.5):

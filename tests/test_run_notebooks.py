@@ -1,19 +1,15 @@
 """scripts/run_notebooks.py: a parameter file's keys are checked against the notebooks before anything runs."""
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from choreo_utils.config import project_root
+from scripts import run_notebooks
 
 
 @pytest.fixture(scope="module")
 def runner():
-    spec = importlib.util.spec_from_file_location("run_notebooks", project_root() / "scripts" / "run_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return run_notebooks
 
 
 @pytest.fixture()

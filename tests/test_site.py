@@ -1,8 +1,8 @@
-"""scripts/build_site.py and scripts/check_site.py: the course site's logic (the browser check itself is
-`make site-check`)."""
-import importlib.util
+"""scripts/build_site.py (with its parts in scripts/course_site/) and scripts/check_site.py: the course site's
+logic (the browser check itself is `make site-check`)."""
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -11,20 +11,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from scripts import build_site, results_table
+from scripts import check_site as cs
+from scripts.course_site import hooks, links, pages, widgets
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bs = _load("build_site")
-cs = _load("check_site")
 REPO = "https://github.com/owner/course"
-VIEW = bs.WIDGET_VIEW
+VIEW = widgets.WIDGET_VIEW
 
 
 def _md(text):
@@ -37,7 +30,7 @@ def _notebook(title="# 01 · A title", outputs=(), state=None):
                      "outputs": list(outputs)}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     if state is not None:
-        nb["metadata"]["widgets"] = {bs.WIDGET_STATE: {"state": state, "version_major": 2, "version_minor": 0}}
+        nb["metadata"]["widgets"] = {widgets.WIDGET_STATE: {"state": state, "version_major": 2, "version_minor": 0}}
     return nb
 
 
@@ -73,28 +66,39 @@ def test_notebooks_are_every_numbered_notebook_in_order(tmp_path):
     nbs.mkdir()
     for name in ("05_e.ipynb", "01_a.ipynb", "06_generated_motion.ipynb", "scratch.ipynb", "02_b.ipynb"):
         (nbs / name).write_text("{}")
-    assert [p.name for p in bs.notebook_paths(tmp_path)] == ["01_a.ipynb", "02_b.ipynb", "05_e.ipynb",
+    assert [p.name for p in pages.notebook_paths(tmp_path)] == ["01_a.ipynb", "02_b.ipynb", "05_e.ipynb",
                                                              "06_generated_motion.ipynb"]
 
 
 def test_nav_is_home_then_the_notebooks_by_title_then_the_gallery():
-    titles = {"notebooks/01_a.ipynb": bs.notebook_title(_notebook("# 01 · Data"), "01_a"),
-              "notebooks/06_g.ipynb": bs.notebook_title(_notebook("No heading here"), "06_g")}
-    assert bs.nav(titles) == [{"Home": "index.md"},
+    titles = {"notebooks/01_a.ipynb": pages.notebook_title(_notebook("# 01 · Data"), "01_a"),
+              "notebooks/06_g.ipynb": pages.notebook_title(_notebook("No heading here"), "06_g")}
+    assert pages.nav(titles) == [{"Home": "index.md"},
                               {"Notebooks": [{"01 · Data": "notebooks/01_a.ipynb"}, {"06_g": "notebooks/06_g.ipynb"}]},
                               {"Figures": "gallery.md"}]
-    config = bs.site_config(titles, REPO)
-    assert config["INHERIT"] == "../../mkdocs.yml" and config["nav"] == bs.nav(titles)
-    assert config["extra"]["social"][0]["link"] == REPO and config["hooks"]
+    config = pages.site_config(titles, REPO)
+    assert config["INHERIT"] == "../../mkdocs.yml" and config["nav"] == pages.nav(titles)
+    assert config["extra"]["social"][0]["link"] == REPO
+    (hook,) = config["hooks"]                           # relative to artifacts/site-src/, where the config is
+    assert (ROOT / "artifacts" / "site-src" / hook).resolve() == pages.HOOKS and hasattr(hooks, "on_page_content")
+
+
+def test_the_builder_runs_as_a_file_from_anywhere(tmp_path):
+    """`make site` runs ``python scripts/build_site.py``: as a file (not ``-m``), from any directory, its imports of
+    ``scripts.…`` resolve without a sys.path edit."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_site.py"), "--help"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--sources-only" in done.stdout
 
 
 def test_figures_and_gallery_group_by_notebook_number(tmp_path):
     (tmp_path / "figures").mkdir()
     for name in ("02-b.png", "01-a.gif", "01-a.png", "notes.txt", "zz-loose.png"):
         (tmp_path / "figures" / name).write_bytes(b"x")
-    figs = [f"figures/{p.name}" for p in bs.figure_paths(tmp_path)]
+    figs = [f"figures/{p.name}" for p in pages.figure_paths(tmp_path)]
     assert figs == ["figures/01-a.gif", "figures/01-a.png", "figures/02-b.png", "figures/zz-loose.png"]
-    page = bs.gallery(figs, {"notebooks/01_x.ipynb": "01 · X", "notebooks/02_y.ipynb": "02 · Y"})
+    page = pages.gallery(figs, {"notebooks/01_x.ipynb": "01 · X", "notebooks/02_y.ipynb": "02 · Y"})
     assert page.index("## [01 · X](notebooks/01_x.ipynb)") < page.index("figures/01-a.png") \
         < page.index("## [02 · Y]") < page.index("figures/02-b.png") < page.index("## Other figures") \
         < page.index("figures/zz-loose.png")
@@ -102,10 +106,10 @@ def test_figures_and_gallery_group_by_notebook_number(tmp_path):
 
 def test_colab_and_source_links_are_readmes_own():
     """The site's Colab links are built from results_table.repository(), exactly as README's badges are."""
-    repo = bs.repository()
+    repo = results_table.repository()
     readme = (ROOT / "README.md").read_text()
-    assert bs.colab_url(repo, "notebooks/01_dataset_prep.ipynb", "main") in readme
-    assert bs.source_url(repo, "params", "main", is_dir=True) == f"{repo}/tree/main/params"
+    assert links.colab_url(repo, "notebooks/01_dataset_prep.ipynb", "main") in readme
+    assert links.source_url(repo, "params", "main", is_dir=True) == f"{repo}/tree/main/params"
 
 
 # --- links -------------------------------------------------------------------------------------------------
@@ -116,15 +120,15 @@ ON_SITE = {"README.md", "notebooks/01_a.ipynb", "notebooks/02_b.ipynb", "figures
 def test_readme_links_stay_relative_on_site_and_go_to_github_otherwise():
     text = ("[nb](notebooks/01_a.ipynb) ![fig](figures/01-x.png) [lic](LICENSE) [params](params/) "
             "[p](params/smoke.yaml#L3) [top](#quick-start) [web](https://example.org/a.html) "
-            f"[![Open In Colab]({bs.COLAB_BADGE})](https://colab.research.google.com/github/o/r/blob/main/x.ipynb) "
+            f"[![Open In Colab]({links.COLAB_BADGE})](https://colab.research.google.com/github/o/r/blob/main/x.ipynb) "
             '<img src="figures/01-x.png"> <a href="CITATION.cff">cite</a>\n'
             "```python\nprint('[keep](LICENSE)')\n```\nafter [lic](LICENSE)\n")
-    out = bs.rewrite_links(text, "README.md", on_site=ON_SITE, repo=REPO, ref="main", dirs=frozenset({"params"}))
+    out = links.rewrite_links(text, "README.md", on_site=ON_SITE, repo=REPO, ref="main", dirs=frozenset({"params"}))
     assert "[nb](notebooks/01_a.ipynb)" in out and "![fig](figures/01-x.png)" in out
     assert f"[lic]({REPO}/blob/main/LICENSE)" in out and f"[params]({REPO}/tree/main/params)" in out
     assert f"[p]({REPO}/blob/main/params/smoke.yaml#L3)" in out
     assert "[top](#quick-start)" in out and "[web](https://example.org/a.html)" in out
-    assert "![Open In Colab](assets/colab-badge.svg)" in out and bs.COLAB_BADGE not in out
+    assert "![Open In Colab](assets/colab-badge.svg)" in out and links.COLAB_BADGE not in out
     assert '<img src="figures/01-x.png">' in out and f'<a href="{REPO}/blob/main/CITATION.cff">' in out
     assert "print('[keep](LICENSE)')" in out                       # code is code
     assert out.endswith(f"after [lic]({REPO}/blob/main/LICENSE)\n")
@@ -133,16 +137,16 @@ def test_readme_links_stay_relative_on_site_and_go_to_github_otherwise():
 def test_notebook_links_are_rewritten_for_the_notebooks_page():
     """Notebook Markdown is rendered by nbconvert, not MkDocs: links become URLs relative to notebooks/<name>/."""
     kw = {"on_site": ON_SITE, "repo": REPO, "ref": "v1", "page_url": "notebooks/01_a/"}
-    text = (f"![b]({bs.COLAB_BADGE}) [next](02_b.ipynb#setup) ![f](../figures/01-x.png) [home](../README.md) "
+    text = (f"![b]({links.COLAB_BADGE}) [next](02_b.ipynb#setup) ![f](../figures/01-x.png) [home](../README.md) "
             "[lic](../LICENSE) [self](#setup) [out](../../elsewhere.txt)")
-    out = bs.rewrite_links(text, "notebooks/01_a.ipynb", **kw)
+    out = links.rewrite_links(text, "notebooks/01_a.ipynb", **kw)
     assert out == ("![b](../../assets/colab-badge.svg) [next](../02_b/#setup) ![f](../../figures/01-x.png) "
                    f"[home](../../) [lic]({REPO}/blob/v1/LICENSE) [self](#setup) [out](../../elsewhere.txt)")
 
 
 def test_site_notebook_adds_colab_and_source_links_under_the_title():
-    nb, replaced = bs.site_notebook(_notebook(), "notebooks/01_a.ipynb", repo=REPO, ref="main", on_site=ON_SITE)
-    banner = bs._source(nb["cells"][1])
+    nb, replaced = pages.site_notebook(_notebook(), "notebooks/01_a.ipynb", repo=REPO, ref="main", on_site=ON_SITE)
+    banner = pages.cell_source(nb["cells"][1])
     assert replaced == 0 and nb["cells"][0]["source"].startswith("# 01")
     assert "https://colab.research.google.com/github/owner/course/blob/main/notebooks/01_a.ipynb" in banner
     assert f"{REPO}/blob/main/notebooks/01_a.ipynb" in banner and "does not re-run" in banner
@@ -156,7 +160,7 @@ def test_toc_entries_point_at_the_headings_the_page_has():
     broken = SimpleNamespace(id="bug-1-training-with", title="Bug 1: training with", children=[])
     fine = SimpleNamespace(id="setup", title="Setup", children=[])
     unknown = SimpleNamespace(id="gone", title="Nowhere", children=[])
-    assert bs.fix_toc_anchors(content, [SimpleNamespace(id="x", title="Top", children=[broken, fine]), unknown]) == 1
+    assert hooks.fix_toc_anchors(content, [SimpleNamespace(id="x", title="Top", children=[broken, fine]), unknown]) == 1
     assert (broken.id, broken.title) == ("bug-1-training-with-y-x", "Bug 1: training with y = x")
     assert (fine.id, unknown.id) == ("setup", "gone")
 
@@ -165,7 +169,7 @@ def test_toc_entries_point_at_the_headings_the_page_has():
 
 def test_widget_output_becomes_a_static_first_view():
     nb = _notebook(outputs=[_widget_output()], state=_explorer_state())
-    out, replaced = bs.static_widgets(nb, "https://colab.example/nb.ipynb")
+    out, replaced = widgets.static_widgets(nb, "https://colab.example/nb.ipynb")
     assert replaced == 1 and "widgets" not in out["metadata"]
     data = out["cells"][2]["outputs"][0]["data"]
     assert list(data) == ["text/html"]                          # no widget view, no raw repr left
@@ -178,19 +182,19 @@ def test_widget_output_becomes_a_static_first_view():
 
 
 def test_widget_without_saved_state_still_gets_a_note():
-    out, replaced = bs.static_widgets(_notebook(outputs=[_widget_output("missing")]), "https://colab.example/x")
+    out, replaced = widgets.static_widgets(_notebook(outputs=[_widget_output("missing")]), "https://colab.example/x")
     shown = out["cells"][2]["outputs"][0]["data"]["text/html"]
     assert replaced == 1 and "state was not saved" in shown and "open the notebook in Colab" in shown
 
 
 def test_committed_notebooks_show_no_widget_repr_on_the_site():
     """Every widget output of the committed notebooks is replaced, and those with saved state show their image."""
-    repo = bs.repository()
-    for path in bs.notebook_paths(ROOT):
+    repo = results_table.repository()
+    for path in pages.notebook_paths(ROOT):
         nb = json.loads(path.read_text())
         rel = path.relative_to(ROOT).as_posix()
         n_widgets = sum(VIEW in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
-        site_nb, replaced = bs.site_notebook(nb, rel, repo=repo, ref="main", on_site={rel})
+        site_nb, replaced = pages.site_notebook(nb, rel, repo=repo, ref="main", on_site={rel})
         assert replaced == n_widgets, rel
         for cell in site_nb["cells"]:
             for output in cell.get("outputs", []):
@@ -308,12 +312,14 @@ def test_a_tiny_site_builds_with_mkdocs(tmp_path):
     (tmp_path / "figures" / "01-x.png").write_bytes((ROOT / "figures" / "01-leakage.png").read_bytes())
     (tmp_path / "notebooks" / "01_a.ipynb").write_text(json.dumps(
         _notebook("# 01 · First", outputs=[_widget_output()], state=_explorer_state())))
-    (tmp_path / "notebooks" / "02_b.ipynb").write_text(json.dumps(_notebook("# 02 · Second `code`")))
+    second = _notebook("# 02 · Second `code`")
+    second["cells"].append(_md("## Training with `y = x`"))             # mkdocs-jupyter's TOC drops the code
+    (tmp_path / "notebooks" / "02_b.ipynb").write_text(json.dumps(second))
     (tmp_path / "README.md").write_text("# Course\n\n[first](notebooks/01_a.ipynb) ![x](figures/01-x.png) "
                                         "[licence](LICENSE)\n")
     (tmp_path / "mkdocs.yml").write_text((ROOT / "mkdocs.yml").read_text())
     src = tmp_path / "artifacts" / "site-src"
-    info = bs.write_sources(tmp_path, src, REPO)
+    info = build_site.write_sources(tmp_path, src, REPO)
     assert info["notebooks"] == {"notebooks/01_a.ipynb": "01 · First", "notebooks/02_b.ipynb": "02 · Second `code`"}
     assert info["widgets_replaced"] == {"notebooks/01_a.ipynb": 1, "notebooks/02_b.ipynb": 0}
     cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", str(src / "mkdocs.yml")]
@@ -327,3 +333,10 @@ def test_a_tiny_site_builds_with_mkdocs(tmp_path):
     first = (html / "notebooks" / "01_a" / "index.html").read_text()
     assert "widget-fallback" in first and "VBox(children=" not in first and "unpkg.com" not in first
     assert "../../assets/mathjax/MathJax.js" in first and (html / "assets" / "mathjax" / "MathJax.js").is_file()
+    for asset, built in (("site.css", "assets/site.css"), ("colab-badge.svg", "assets/colab-badge.svg"),
+                         ("mathjax-site.js", "assets/mathjax/config/local/site.js")):
+        assert (html / built).read_bytes() == (build_site.ASSETS / asset).read_bytes(), built
+    assert 'href="../../assets/site.css"' in first
+    page = (html / "notebooks" / "02_b" / "index.html").read_text()        # the hooks module re-pointed its TOC
+    toc = re.findall(r'<a href="#([^"]+)" class="md-nav__link">', page)
+    assert "training-with-y-x" in toc and set(toc) <= set(re.findall(r'\bid="([^"]+)"', page))

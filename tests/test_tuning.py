@@ -21,19 +21,10 @@ from choreo_utils.tuning.project import prepare_project, prepare_worker_project,
 
 matplotlib.use("Agg")
 
-TINY_SPACE = T.SearchSpace(units_min=4, units_max=16, units_step=4, dense_min=6, dense_max=22, dense_step=4)
-FAST = {"space": TINY_SPACE, "batch_size": 64, "run_eagerly": True}
-
-
-def _tiny_data(seed: int = 0, n_train: int = 40, n_val: int = 16) -> T.TuningData:
-    rng = np.random.default_rng(seed)
-
-    def make(n):
-        y = rng.integers(0, 2, n)
-        return (rng.normal(size=(n, 4, 8)) + y[:, None, None] * 0.5).astype("float32"), y
-
-    (xt, yt), (xv, yv) = make(n_train), make(n_val)
-    return T.TuningData(xt, yt, xv, yv, n_classes=2, source="tiny")
+@pytest.fixture()
+def fast(tiny_space):
+    """Keyword arguments of a quick search: the tiny space (conftest.py), batches of 64, eager trials."""
+    return {"space": tiny_space, "batch_size": 64, "run_eagerly": True}
 
 
 # --------------------------------------------------------------------------------- space and hypermodel
@@ -55,7 +46,7 @@ def test_paper_space_budget_and_matching():
         T.hyperband_budget(10, 1)
 
 
-def test_space_validation_is_clear():
+def test_space_validation_is_clear(tuning_data, tiny_space):
     with pytest.raises(ValueError, match="whole numbers"):
         T.SearchSpace(units_max=512.5)
     with pytest.raises(ValueError, match="second dense"):
@@ -63,25 +54,25 @@ def test_space_validation_is_clear():
     with pytest.raises(ValueError, match="activation"):
         T.SearchSpace(activations=("relu", "sigmoidish"))
     with pytest.raises(TypeError, match="unknown search setting"):
-        T.run_search(_tiny_data(), "random", max_epoch=3)
-    cfg = T.SearchConfig("random", space=TINY_SPACE, seed=3, max_trials=5)
+        T.run_search(tuning_data(), "random", max_epoch=3)
+    cfg = T.SearchConfig("random", space=tiny_space, seed=3, max_trials=5)
     assert T.SearchConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
 
-def test_hypermodel_builds_integer_layers_for_sampled_hyperparameters():
+def test_hypermodel_builds_integer_layers_for_sampled_hyperparameters(tiny_space):
     import keras_tuner
 
-    hypermodel = T.build_hypermodel((4, 8), n_classes=2, space=TINY_SPACE)
+    hypermodel = T.build_hypermodel((4, 8), n_classes=2, space=tiny_space)
     for seed in range(4):
         hp = keras_tuner.HyperParameters()
-        declared = T.declare_hyperparameters(hp, TINY_SPACE)               # registers the space
+        declared = T.declare_hyperparameters(hp, tiny_space)               # registers the space
         for p in hp.space:
             hp.values[p.name] = p.random_sample(seed * 7 + len(p.name))
         model = hypermodel.build(hp)
         d1, d2 = model.get_layer("dense1").units, model.get_layer("dense2").units
         assert isinstance(d1, int) and isinstance(d2, int) and d2 == d1 // 2   # 6..22 → odd halves 3, 5, …
-        assert d1 == hp.values["dense1"] and d1 in TINY_SPACE.values("dense1")
-        assert model.get_layer("bilstm").forward_layer.units in TINY_SPACE.values("lstm_units")
+        assert d1 == hp.values["dense1"] and d1 in tiny_space.values("dense1")
+        assert model.get_layer("bilstm").forward_layer.units in tiny_space.values("lstm_units")
         assert model.get_layer("dense1").get_config()["activation"] == hp.values["activation"]
         assert model.get_layer("dropout").rate == 0.2 and model.output_shape == (None, 2)
         assert set(declared) == {"lstm_units", "dense1", "dense2", "activation", "learning_rate", "dropout"}
@@ -91,13 +82,13 @@ def test_hypermodel_builds_integer_layers_for_sampled_hyperparameters():
 
 
 # ------------------------------------------------------------------------------------------------ data
-def test_tuning_data_roundtrip_and_errors(tmp_path):
-    data = _tiny_data()
+def test_tuning_data_roundtrip_and_errors(tmp_path, tuning_data):
+    data = tuning_data()
     path = data.save(tmp_path / "arrays.npz", meta={"note": "x"})
     back = T.TuningData.load(path)
     assert back.fingerprint() == data.fingerprint() and back.input_shape == (4, 8) and back.n_classes == 2
     assert T.TuningData.meta(path) == {"note": "x"}
-    other = _tiny_data(seed=1)
+    other = tuning_data(seed=1)
     assert other.fingerprint() != data.fingerprint()
     with pytest.raises(FileNotFoundError, match="export"):
         T.TuningData.load(tmp_path / "missing.npz")
@@ -119,8 +110,8 @@ def test_tuning_data_roundtrip_and_errors(tmp_path):
         T.TuningData.from_clip_data(FakeClipData())
 
 
-def test_project_fingerprint_guards_against_other_searches(tmp_path):
-    data, cfg = _tiny_data(), T.SearchConfig("random", **FAST)
+def test_project_fingerprint_guards_against_other_searches(tmp_path, tuning_data, tiny_space, fast):
+    data, cfg = tuning_data(), T.SearchConfig("random", **fast)
     project = tmp_path / "p"
     assert T.check_project(project, cfg, data) is False             # nothing there yet
     project.mkdir()
@@ -135,9 +126,9 @@ def test_project_fingerprint_guards_against_other_searches(tmp_path):
     assert T.check_project(project, dataclasses.replace(cfg, max_trials=50), data) is True   # may grow
     write_fingerprint(project, cfg, data)
     with pytest.raises(T.SearchMismatchError, match=r"space\.units_max"):
-        T.check_project(project, dataclasses.replace(cfg, space=dataclasses.replace(TINY_SPACE, units_max=32)), data)
+        T.check_project(project, dataclasses.replace(cfg, space=dataclasses.replace(tiny_space, units_max=32)), data)
     with pytest.raises(T.SearchMismatchError, match="different data"):
-        T.check_project(project, cfg, _tiny_data(seed=5))
+        T.check_project(project, cfg, tuning_data(seed=5))
     with pytest.raises(T.SearchMismatchError, match="kind"):
         T.check_project(project, dataclasses.replace(cfg, kind="hyperband"), data)
     stored = json.loads((project / T.FINGERPRINT_FILE).read_text())
@@ -147,8 +138,8 @@ def test_project_fingerprint_guards_against_other_searches(tmp_path):
         T.check_project(project, cfg, data)
 
 
-def test_prepare_project_and_the_workers_view_of_it(tmp_path):
-    data, cfg = _tiny_data(), T.SearchConfig("random", **FAST)
+def test_prepare_project_and_the_workers_view_of_it(tmp_path, tuning_data, fast):
+    data, cfg = tuning_data(), T.SearchConfig("random", **fast)
     with pytest.warns(UserWarning, match="not found"):                  # no chief has written the project yet
         assert prepare_worker_project(cfg, data, tmp_path, "p", tensorboard=False) == (tmp_path / "p", None)
     project, tb = prepare_project(cfg, data, tmp_path, "p", overwrite=False, tensorboard=True)
@@ -159,10 +150,10 @@ def test_prepare_project_and_the_workers_view_of_it(tmp_path):
     (tb / "events").write_text("x")
     assert prepare_worker_project(cfg, data, tmp_path, "p", tensorboard=True) == (project, tb)   # matches
     with pytest.raises(T.SearchMismatchError, match="different data"):
-        prepare_worker_project(cfg, _tiny_data(seed=5), tmp_path, "p", tensorboard=True)
+        prepare_worker_project(cfg, tuning_data(seed=5), tmp_path, "p", tensorboard=True)
     with pytest.raises(T.SearchMismatchError, match="different data"):
-        prepare_project(cfg, _tiny_data(seed=5), tmp_path, "p", overwrite=False, tensorboard=False)
-    prepare_project(cfg, _tiny_data(seed=5), tmp_path, "p", overwrite=True, tensorboard=False)   # starts anew
+        prepare_project(cfg, tuning_data(seed=5), tmp_path, "p", overwrite=False, tensorboard=False)
+    prepare_project(cfg, tuning_data(seed=5), tmp_path, "p", overwrite=True, tensorboard=False)   # starts anew
     assert not (project / "oracle.json").exists() and not tb.exists()
     assert T.check_project(project, cfg, data) is False                 # only the new fingerprint is there
 
@@ -199,16 +190,16 @@ def test_progress_table_and_summary():
 
 # ------------------------------------------------------------------------------------------ searching
 @pytest.mark.slow
-def test_hyperband_runs_the_computed_budget_and_random_search_matches_it(tmp_path, monkeypatch):
+def test_hyperband_runs_the_computed_budget_and_random_search_matches_it(tmp_path, monkeypatch, tuning_data, fast):
     """Hyperband(max_epochs=2, factor=2): 5 trials / 7 epochs including a continued trial; random gets 7 // 2."""
     import keras
 
     calls = []
     clear = keras.backend.clear_session
     monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: (calls.append(1), clear(*a, **k))[1])
-    data = _tiny_data()
+    data = tuning_data()
     cmp = T.compare_tuners(data, seeds=(0,), directory=tmp_path, max_epochs=2, factor=2, patience=10,
-                           progress=False, **FAST)
+                           progress=False, **fast)
     budget = T.hyperband_budget(2, 2)
     hb, rs = cmp.results
     assert (hb.kind, rs.kind) == ("hyperband", "random") and cmp.budget.epochs == budget.epochs == 7
@@ -236,10 +227,10 @@ def test_hyperband_runs_the_computed_budget_and_random_search_matches_it(tmp_pat
 
 
 @pytest.mark.slow
-def test_searches_in_parallel_processes_match_the_sequential_run(tmp_path):
+def test_searches_in_parallel_processes_match_the_sequential_run(tmp_path, tuning_data, fast):
     """compare_tuners(jobs=2): same trials (hyperparameters, epochs) as in-process, read back from disk."""
-    data = _tiny_data()
-    kw = dict(seeds=(0,), max_epochs=2, factor=2, patience=10, progress=False, tensorboard=False, **FAST)
+    data = tuning_data()
+    kw = dict(seeds=(0,), max_epochs=2, factor=2, patience=10, progress=False, tensorboard=False, **fast)
     seq = T.compare_tuners(data, directory=tmp_path / "seq", **kw)
     par = T.compare_tuners(data, directory=tmp_path / "par", jobs=2, **kw)
     cols = ["trial_id", "status", "lstm_units", "dense1", "activation", "learning_rate", "epochs_planned"]
@@ -254,7 +245,7 @@ def test_searches_in_parallel_processes_match_the_sequential_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_failing_parallel_search_reports_its_log(tmp_path, monkeypatch):
+def test_a_failing_parallel_search_reports_its_log(tmp_path, monkeypatch, tuning_data, fast):
     def corrupt_save(self, path, meta=None):
         path = os.fspath(path)
         with open(path, "wb") as fh:
@@ -263,8 +254,8 @@ def test_a_failing_parallel_search_reports_its_log(tmp_path, monkeypatch):
 
     monkeypatch.setattr(T.TuningData, "save", corrupt_save)
     with pytest.raises(RuntimeError, match=r"search (hyperband|random)-seed0 failed(.|\n)*error:"):
-        T.compare_tuners(_tiny_data(), seeds=(0,), directory=tmp_path, max_epochs=2, factor=2, jobs=2,
-                         progress=False, tensorboard=False, **FAST)
+        T.compare_tuners(tuning_data(), seeds=(0,), directory=tmp_path, max_epochs=2, factor=2, jobs=2,
+                         progress=False, tensorboard=False, **fast)
 
 
 class _Interrupt(BaseException):
@@ -272,7 +263,7 @@ class _Interrupt(BaseException):
 
 
 @pytest.mark.slow
-def test_interrupted_search_resumes_without_rerunning_trials(tmp_path, monkeypatch):
+def test_interrupted_search_resumes_without_rerunning_trials(tmp_path, monkeypatch, tuning_data, tiny_space, fast):
     import keras
 
     fits = []
@@ -289,8 +280,8 @@ def test_interrupted_search_resumes_without_rerunning_trials(tmp_path, monkeypat
     interrupt = [True]
     real = tuners.fit_callbacks
     monkeypatch.setattr(tuners, "fit_callbacks", lambda cfg, tb: [*real(cfg, tb), Probe()])
-    data = _tiny_data()
-    kw = dict(directory=tmp_path, project_name="rs", epochs=1, progress=False, tensorboard=False, **FAST)
+    data = tuning_data()
+    kw = dict(directory=tmp_path, project_name="rs", epochs=1, progress=False, tensorboard=False, **fast)
     with pytest.raises(_Interrupt):
         T.run_search(data, "random", max_trials=3, **kw)
     first = T.trial_table(tmp_path / "rs")
@@ -310,37 +301,37 @@ def test_interrupted_search_resumes_without_rerunning_trials(tmp_path, monkeypat
     assert more.trials.iloc[:3]["score"].tolist() == t["score"].tolist()
 
     with pytest.raises(T.SearchMismatchError, match=r"space\.dense_max"):
-        T.run_search(data, "random", max_trials=5, **(kw | {"space": dataclasses.replace(TINY_SPACE, dense_max=10)}))
+        T.run_search(data, "random", max_trials=5, **(kw | {"space": dataclasses.replace(tiny_space, dense_max=10)}))
     with pytest.raises(T.SearchMismatchError, match="different data"):
-        T.run_search(_tiny_data(seed=9), "random", max_trials=5, **kw)
+        T.run_search(tuning_data(seed=9), "random", max_trials=5, **kw)
     assert len(fits) == 1 and len(T.trial_table(tmp_path / "rs")) == 4   # nothing ran, nothing recorded
 
 
 # ---------------------------------------------------------------------------------------- distributed
-def test_unreachable_chief_is_a_clear_error(tmp_path):
+def test_unreachable_chief_is_a_clear_error(tmp_path, tuning_data, fast):
     port = T.free_port()
     start = time.monotonic()
     with pytest.raises(T.ChiefUnreachableError, match=f"127.0.0.1:{port}"):
         T.wait_for_chief("127.0.0.1", port, timeout=0.5)
     with pytest.raises(T.ChiefUnreachableError, match="within 0.5 s"):
-        T.run_worker(_tiny_data(), "random", host="127.0.0.1", port=port, tuner_id="tuner0", directory=tmp_path,
-                     connect_timeout=0.5, **FAST)
+        T.run_worker(tuning_data(), "random", host="127.0.0.1", port=port, tuner_id="tuner0", directory=tmp_path,
+                     connect_timeout=0.5, **fast)
     assert time.monotonic() - start < 10
     assert T.ENV_ORACLE_IP not in os.environ and T.ENV_TUNER_ID not in os.environ
     with pytest.raises(ValueError, match="chief"):
-        T.run_worker(_tiny_data(), host="127.0.0.1", port=port, tuner_id="chief")
+        T.run_worker(tuning_data(), host="127.0.0.1", port=port, tuner_id="chief")
 
 
 @pytest.mark.slow
-def test_distributed_chief_and_two_workers_on_loopback(tmp_path):
+def test_distributed_chief_and_two_workers_on_loopback(tmp_path, tuning_data, fast):
     """Chief in this process, two worker processes over gRPC; tuner1 dies mid-trial once and is restarted."""
     marker = tmp_path / "crashed"
-    data_path = _tiny_data().save(tmp_path / "arrays.npz")
+    data_path = tuning_data().save(tmp_path / "arrays.npz")
     start = time.monotonic()
     res = T.launch_distributed(data_path, "hyperband", n_workers=2, directory=tmp_path / "runs",
                                project_name="dist", max_epochs=2, factor=2, patience=10, tensorboard=False,
                                timeout=240, connect_timeout=60, quiet=True,
-                               extra_env={T.CRASH_TUNER_ENV: "tuner1", T.CRASH_MARKER_ENV: str(marker)}, **FAST)
+                               extra_env={T.CRASH_TUNER_ENV: "tuner1", T.CRASH_MARKER_ENV: str(marker)}, **fast)
     elapsed = time.monotonic() - start
     t = res.trials
     budget = T.hyperband_budget(2, 2)
@@ -357,26 +348,26 @@ def test_distributed_chief_and_two_workers_on_loopback(tmp_path):
 
 
 # ------------------------------------------------------- one resume convention, errors, spent budgets
-def test_every_entry_point_resumes_unless_asked_to_start_over(tmp_path):
+def test_every_entry_point_resumes_unless_asked_to_start_over(tmp_path, tuning_data, fast):
     import inspect
 
     for func in (T.run_search, T.compare_tuners, T.serve_chief, T.launch_distributed):
         assert inspect.signature(func).parameters["overwrite"].default is False, func.__name__
-    data, cfg = _tiny_data(), T.SearchConfig("hyperband", max_epochs=2, factor=2, **FAST)
+    data, cfg = tuning_data(), T.SearchConfig("hyperband", max_epochs=2, factor=2, **fast)
     project = tmp_path / "hyperband-seed0"                      # a project made with other data...
     project.mkdir()
     (project / "oracle.json").write_text("{}")
-    write_fingerprint(project, cfg, _tiny_data(seed=5))
+    write_fingerprint(project, cfg, tuning_data(seed=5))
     with pytest.raises(T.SearchMismatchError, match="different data"):   # ...is neither deleted nor mixed
         T.compare_tuners(data, seeds=(0,), directory=tmp_path, max_epochs=2, factor=2, progress=False,
-                         tensorboard=False, **FAST)
+                         tensorboard=False, **fast)
     assert (project / "oracle.json").read_text() == "{}"
 
 
-def test_cli_tells_configuration_errors_from_runtime_failures(tmp_path, monkeypatch, capsys):
+def test_cli_tells_configuration_errors_from_runtime_failures(tmp_path, monkeypatch, capsys, tuning_data):
     from choreo_utils.tuning import cli
 
-    path = str(_tiny_data().save(tmp_path / "d.npz"))
+    path = str(tuning_data().save(tmp_path / "d.npz"))
     assert cli.main(["search", "--data", path, "--max-epochs", "0"]) == T.EXIT_CONFIG     # bad setting
     assert cli.main(["search", "--data", str(tmp_path / "missing.npz")]) == T.EXIT_CONFIG  # no data file
     (tmp_path / "c.json").write_text("{\"kind\": \"random\", \"max_epoch\": 3}")
@@ -411,10 +402,10 @@ def test_early_stopping_monitors_the_objective():
     assert (stop.monitor, stop.mode, stop.patience) == (T.OBJECTIVE, "max", 3)     # higher is better
 
 
-def test_random_search_spends_the_hyperband_budget_refilling_early_stopped_trials(tmp_path):
+def test_random_search_spends_the_hyperband_budget_refilling_early_stopped_trials(tmp_path, fast):
     """Budget 7 epochs at 2 per trial: an early-stopped trial's unused epoch is granted later; the last trial is
     cut so the spent total is exactly the budget; running trials hold their grant."""
-    cfg = T.SearchConfig("random", max_epochs=2, factor=2, epochs=2, **FAST)
+    cfg = T.SearchConfig("random", max_epochs=2, factor=2, epochs=2, **fast)
     assert cfg.epoch_budget == 7
     tuner = T.make_tuner(cfg, (4, 8), 2, directory=tmp_path, project_name="rs")
     oracle = tuner.oracle
@@ -446,13 +437,13 @@ def test_random_search_spends_the_hyperband_budget_refilling_early_stopped_trial
 
 
 # ------------------------------------------------------------------------------- project files and kills
-def test_a_save_interrupted_before_its_rename_leaves_the_previous_state(tmp_path, monkeypatch):
+def test_a_save_interrupted_before_its_rename_leaves_the_previous_state(tmp_path, monkeypatch, fast):
     """keras-tuner empties oracle.json/trial.json and then writes them, so a search killed in between could not be
     resumed (CI once caught an empty oracle.json after a SIGKILL). Ours write a temporary file and rename it:
     interrupting the rename must leave the previous, readable state and no temporary file."""
     from choreo_utils import io_utils
 
-    cfg = T.SearchConfig("random", max_epochs=2, factor=2, epochs=2, **FAST)
+    cfg = T.SearchConfig("random", max_epochs=2, factor=2, epochs=2, **fast)
     tuner = T.make_tuner(cfg, (4, 8), 2, directory=tmp_path, project_name="rs")
     oracle, project = tuner.oracle, tmp_path / "rs"
     trial = oracle.create_trial("tuner0")
@@ -483,8 +474,8 @@ def test_a_save_interrupted_before_its_rename_leaves_the_previous_state(tmp_path
     assert resumed.oracle.trials[trial.trial_id].score == 0.5
 
 
-def test_an_unreadable_project_file_is_a_clear_error(tmp_path):
-    data, cfg = _tiny_data(), T.SearchConfig("random", **FAST)
+def test_an_unreadable_project_file_is_a_clear_error(tmp_path, tuning_data, fast):
+    data, cfg = tuning_data(), T.SearchConfig("random", **fast)
     project, _ = prepare_project(cfg, data, tmp_path, "p", overwrite=False, tensorboard=False)
     (project / "oracle.json").write_text("")                 # what keras-tuner's own save left after a kill
     with pytest.raises(T.CorruptProjectError,
@@ -501,8 +492,8 @@ def test_an_unreadable_project_file_is_a_clear_error(tmp_path):
     assert T.check_project(project, cfg, data) is False
 
 
-def test_tuning_data_refuses_one_hot_and_float_labels():
-    data = _tiny_data()
+def test_tuning_data_refuses_one_hot_and_float_labels(tuning_data):
+    data = tuning_data()
     one_hot = np.eye(2)[data.y_train]
     with pytest.raises(T.ConfigurationError,
                        match=r"y_train must be integer class ids.*one-hot rows\? pass labels.argmax"):

@@ -12,21 +12,24 @@ from choreo_utils import stats
 from choreo_utils import tuning as T
 from choreo_utils.tuning.cli import build_parser, config_from_args
 
-from test_tuning import TINY_SPACE, _tiny_data  # the same tiny search data (tests/ is on sys.path)
+
+@pytest.fixture()
+def one_trial(tmp_path, tuning_data, tiny_space):
+    """``one_trial(name, seed)``: one random-search trial on the tiny data (conftest.py); its result and weights."""
+    def run(name: str, seed: int):
+        res = T.run_search(tuning_data(), "random", directory=tmp_path, project_name=name, seed=seed, max_trials=1,
+                           epochs=2, space=tiny_space, batch_size=40, run_eagerly=True, progress=False,
+                           tensorboard=False)
+        return res, [w.copy() for w in res.best_model().get_weights()]
+
+    return run
 
 
-def _one_trial(tmp_path, name: str, seed: int):
-    res = T.run_search(_tiny_data(), "random", directory=tmp_path, project_name=name, seed=seed, max_trials=1,
-                       epochs=2, space=TINY_SPACE, batch_size=40, run_eagerly=True, progress=False,
-                       tensorboard=False)
-    return res, [w.copy() for w in res.best_model().get_weights()]
-
-
-def test_one_tuning_trial_repeats_exactly_with_its_seed_and_differs_with_another(tmp_path):
+def test_one_tuning_trial_repeats_exactly_with_its_seed_and_differs_with_another(one_trial):
     """Same seed → identical weights and metrics for one trial; another seed → different ones."""
-    a, wa = _one_trial(tmp_path, "a", seed=3)
-    b, wb = _one_trial(tmp_path, "b", seed=3)
-    c, wc = _one_trial(tmp_path, "c", seed=4)
+    a, wa = one_trial("a", seed=3)
+    b, wb = one_trial("b", seed=3)
+    c, wc = one_trial("c", seed=4)
     cols = ["score", "val_loss", "accuracy", "loss", "lstm_units", "dense1", "activation", "learning_rate"]
     pd.testing.assert_frame_equal(a.trials[cols], b.trials[cols])
     assert len(wa) == len(wb) and all(np.array_equal(x, y) for x, y in zip(wa, wb))

@@ -1,16 +1,11 @@
 """scripts/verdicts_check.py: every stored interval's verdict class is compared with the reference run's."""
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 
 from choreo_utils import stats
-
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("verdicts_check", ROOT / "scripts" / "verdicts_check.py")
-vc = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vc)
+from scripts import verdicts_check as vc
 
 
 def _write(folder: Path, order_gap: stats.Interval, leak: stats.Interval) -> Path:
