@@ -201,7 +201,7 @@ def load_classifier(folder) -> tuple[Any, Any, dict[str, Any]]:
     return models["classifier"], features.load_extractor(folder), meta
 
 
-def classify_video(path, extractor=None, model=None, clip_len: int | None = None, stride: int | None = None,
+def classify_video(path, model, extractor=None, clip_len: int | None = None, stride: int | None = None,
                    batch_size: int = 64) -> pd.DataFrame:
     """Genre probabilities for a video file or frame folder: slide clips, extract features, average.
 
@@ -212,14 +212,14 @@ def classify_video(path, extractor=None, model=None, clip_len: int | None = None
     from choreo_utils.video import read_video  # noqa: PLC0415
 
     if model is None:
-        raise ValueError("pass model=: a trained Keras model, or the folder save_classifier wrote "
+        raise ValueError("model is None: pass a trained Keras model, or the folder save_classifier wrote "
                          "(e.g. 'artifacts/models/03_classifier')")
     if not hasattr(model, "predict"):           # a saved classifier's folder
         model, saved_extractor, _ = load_classifier(model)
         extractor = extractor or saved_extractor
     if extractor is None:
-        raise ValueError("a Keras model needs the extractor its features came from: classify_video(path, "
-                         "extractor, model), or pass the saved folder as model=")
+        raise ValueError("a Keras model needs the extractor its features came from: classify_video(path, model, "
+                         "extractor), or pass the saved folder as model")
     clip_len = clip_len or model.input_shape[1]
     stride = stride or clip_len
     frames = read_video(path, size=extractor.image_size)

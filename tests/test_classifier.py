@@ -162,7 +162,11 @@ def test_classify_video_from_a_saved_folder(saved_classifier, tmp_path):
     with pytest.raises(FileNotFoundError, match="run notebook 03"):
         C.classify_video(path, model=tmp_path)
     with pytest.raises(ValueError, match="needs the extractor"):
-        C.classify_video(path, model=saved_classifier["model"])
+        C.classify_video(path, saved_classifier["model"])
+    by_position = C.classify_video(path, saved_classifier["model"], saved_classifier["extractor"])
+    pd.testing.assert_frame_equal(by_position, probs)              # model second, its extractor third
+    with pytest.raises(TypeError, match="model"):
+        C.classify_video(path)                                     # the model is required
 
 
 def test_readme_snippet_runs_in_a_fresh_python_session(saved_classifier):
