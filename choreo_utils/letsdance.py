@@ -19,9 +19,8 @@ Typical use::
     letsdance.extract_subset(archive, data_dir() / "letsdance", max_frames_per_video=30)
     frames = letsdance.index_frames(data_dir() / "letsdance")   # one row per frame
 
-The exact download URL of ``rgb.tar.gz`` could not be verified offline when this module was
-written, so none is hard-coded: pass the URL from the project page, or a local path to an archive
-you already have, to :func:`download`.
+No download URL is hard-coded (it could not be verified offline): pass the one from the project page,
+or a local path to an archive you already have, to :func:`download`.
 
 Everything here is safe to interrupt and re-run: downloads resume from ``<dest>.part``, extraction
 skips files already written, every file is written atomically (complete or absent), and
@@ -37,8 +36,10 @@ import shutil
 import tarfile
 import warnings
 import zlib
-from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Iterable, NamedTuple
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -61,11 +62,10 @@ SUMMARY_NAME = "letsdance_subset.json"
 
 _EXAMPLE = "2TU7dE_9Vi4_341_0195.jpg"
 _GRAMMAR = f"expected <11-char youtube id>_<NNN>_<FFFF>.jpg, e.g. {_EXAMPLE}"
-_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-_DIGITS = re.compile(r"[0-9]+")
-# The same grammar as parse_frame_name in one regex (digits hold no "_", so anchoring an 11-char id
-# on the left is equivalent to rsplit from the right): the fast path for indexing 400k files.
-_FRAME = re.compile(r"(([A-Za-z0-9_-]{11})_([0-9]+))_([0-9]+)\.(?:jpe?g|png)", re.IGNORECASE)
+_YOUTUBE_ID, _DIGITS = r"[A-Za-z0-9_-]{11}", r"[0-9]+"
+# The grammar of parse_frame_name in one regex (digits hold no "_", so anchoring an 11-char id on the left
+# is equivalent to rsplit from the right): the fast path for indexing 400k files.
+_FRAME = re.compile(rf"(({_YOUTUBE_ID})_({_DIGITS}))_({_DIGITS})\.(?:jpe?g|png)", re.IGNORECASE)
 _CHUNK = 1 << 20
 _N_EXAMPLES = 5
 
@@ -75,7 +75,8 @@ class LetsDanceWarning(UserWarning):
 
 
 class UnsafeArchiveError(ValueError):
-    """An archive member would be written outside the destination, or is a link or device."""
+    """An archive member that tarfile's ``data`` filter refuses (it would land or link outside the destination,
+    or is a device), or one with an absolute path."""
 
 
 class FrameName(NamedTuple):
@@ -87,9 +88,7 @@ class FrameName(NamedTuple):
     video_id: str
 
 
-# --------------------------------------------------------------------------------------------
-# file names and the index
-# --------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------ file names and the index
 
 def parse_frame_name(name: str | os.PathLike) -> FrameName:
     """Split ``<ytid>_<NNN>_<FFFF>.jpg`` (a bare name or a path) into its parts; ValueError if it doesn't fit.
@@ -108,9 +107,9 @@ def parse_frame_name(name: str | os.PathLike) -> FrameName:
                          f"{_GRAMMAR}")
     youtube_id, segment, frame = parts
     for label, value in (("segment", segment), ("frame", frame)):
-        if not _DIGITS.fullmatch(value):
+        if not re.fullmatch(_DIGITS, value):
             raise ValueError(f"cannot parse frame name {base!r}: {label} {value!r} is not a number; {_GRAMMAR}")
-    if not _YOUTUBE_ID.fullmatch(youtube_id):
+    if not re.fullmatch(_YOUTUBE_ID, youtube_id):
         raise ValueError(f"cannot parse frame name {base!r}: youtube id {youtube_id!r} is not 11 characters "
                          f"of A-Z a-z 0-9 _ -; {_GRAMMAR}")
     return FrameName(youtube_id, int(segment), int(frame), stem.rsplit("_", 1)[0])
@@ -119,10 +118,9 @@ def parse_frame_name(name: str | os.PathLike) -> FrameName:
 def _rgb_folder(root: Path) -> Path:
     """``root/rgb`` if it exists, else ``root`` itself (the caller passed the ``rgb/`` folder)."""
     if not root.exists():
-        raise FileNotFoundError(
-            f"Let's Dance frames not found: {root} does not exist. Extract them first with "
-            f"letsdance.extract_subset('{ARCHIVE_NAME}', '{root}') or build a stand-in with "
-            f"synthetic.generate_dataset('{root}').")
+        raise FileNotFoundError(f"Let's Dance frames not found: {root} does not exist. Extract them first with "
+                                f"letsdance.extract_subset('{ARCHIVE_NAME}', '{root}') or build a stand-in with "
+                                f"synthetic.generate_dataset('{root}').")
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is a file; pass the folder that holds {RGB_DIR}/ (or the {RGB_DIR}/ "
                                  "folder itself)")
@@ -145,23 +143,14 @@ def index_frames(root: str | os.PathLike) -> pd.DataFrame:
     """
     rgb = _rgb_folder(Path(root)).resolve()
     rows: list[tuple[str, str, str, int, int, str]] = []
-    skipped: dict[str, list[str]] = {}          # reason -> relative paths
-    unknown_genres: list[str] = []
-    empty_genres: list[str] = []
-
-    def skip(reason: str, rel: str) -> None:
-        skipped.setdefault(reason, []).append(rel)
-
-    with os.scandir(rgb) as top:
-        genre_entries = sorted(top, key=lambda e: e.name)
-    for genre_entry in genre_entries:
-        if genre_entry.name.startswith("."):
-            skip("hidden", genre_entry.name)
-            continue
-        if not genre_entry.is_dir():
-            skip("not inside a genre folder", genre_entry.name)
-            continue
+    skipped: defaultdict[str, list[str]] = defaultdict(list)      # reason -> relative paths
+    unknown_genres: list[str] = []                                 # folders that are not genres
+    empty_genres: list[str] = []                                   # genre folders without frames
+    for genre_entry in sorted(os.scandir(rgb), key=lambda e: e.name):   # sorted() exhausts (closes) the scan
         genre = genre_entry.name
+        if genre.startswith(".") or not genre_entry.is_dir():
+            skipped["hidden" if genre.startswith(".") else "not inside a genre folder"].append(genre)
+            continue
         if genre not in GENRES:
             unknown_genres.append(genre)
             continue
@@ -171,117 +160,100 @@ def index_frames(root: str | os.PathLike) -> pd.DataFrame:
             for entry in files:
                 rel = f"{genre}/{entry.name}"
                 if entry.name.startswith("."):
-                    skip("hidden", rel)
+                    skipped["hidden"].append(rel)
                 elif not entry.is_file():
-                    skip("not a regular file", rel)
+                    skipped["not a regular file"].append(rel)
                 elif match := _FRAME.fullmatch(entry.name):
                     video_id, youtube_id, segment, frame = match.groups()
                     rows.append((genre, video_id, youtube_id, int(segment), int(frame), f"{folder}{entry.name}"))
                 elif os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
-                    skip("not an image", rel)
+                    skipped["not an image"].append(rel)
                 else:
-                    skip("unparseable name", rel)
+                    skipped["unparseable name"].append(rel)
         if len(rows) == n_before:
             empty_genres.append(genre)
 
+    where = f"index_frames({str(rgb)!r})"
     if skipped:
-        total = sum(len(v) for v in skipped.values())
         detail = "; ".join(f"{len(v)} {reason} (e.g. {_examples(v)})" for reason, v in skipped.items())
-        warnings.warn(f"index_frames({str(rgb)!r}): skipped {total} file(s) that are not frames: {detail}. "
+        warnings.warn(f"{where}: skipped {sum(map(len, skipped.values()))} file(s) that are not frames: {detail}. "
                       f"Frames must be named {_GRAMMAR}", LetsDanceWarning, stacklevel=2)
     if unknown_genres:
-        warnings.warn(f"index_frames({str(rgb)!r}): skipped {len(unknown_genres)} folder(s) that are not "
-                      f"Let's Dance genres: {_examples(unknown_genres)}. Known genres: {', '.join(GENRES)}; "
-                      "rename or remove the folder(s).", LetsDanceWarning, stacklevel=2)
+        warnings.warn(f"{where}: skipped {len(unknown_genres)} folder(s) that are not Let's Dance genres: "
+                      f"{_examples(unknown_genres)}. Known genres: {', '.join(GENRES)}; rename or remove the "
+                      "folder(s).", LetsDanceWarning, stacklevel=2)
     if empty_genres:
-        warnings.warn(f"index_frames({str(rgb)!r}): {len(empty_genres)} genre folder(s) hold no frames: "
+        warnings.warn(f"{where}: {len(empty_genres)} genre folder(s) hold no frames: "
                       f"{_examples(empty_genres)}.", LetsDanceWarning, stacklevel=2)
     if not rows:
         raise ValueError(f"no frames found under {rgb}: expected {RGB_DIR}/<genre>/<name> with <genre> one of "
                          f"{', '.join(GENRES)} and names {_GRAMMAR}. Re-run letsdance.extract_subset(...) or "
                          "synthetic.generate_dataset(...).")
 
-    df = pd.DataFrame(rows, columns=["genre", "video_id", "youtube_id", "segment", "frame", "path"])
-    df = df.astype({"segment": "int64", "frame": "int64"})
-    dup = df.duplicated(["genre", "video_id", "frame"], keep=False)
+    by = ["genre", "video_id", "frame"]
+    df = pd.DataFrame(rows, columns=["genre", "video_id", "youtube_id", "segment", "frame", "path"]).astype(
+        {"segment": "int64", "frame": "int64"}).sort_values(by, kind="stable", ignore_index=True)
+    dup = df.duplicated(by, keep=False)
     if dup.any():
-        clash = df[dup].sort_values(["genre", "video_id", "frame"])
-        shown = _examples(clash["path"].map(lambda p: os.path.relpath(p, rgb)))
+        shown = _examples(df.loc[dup, "path"].map(lambda p: os.path.relpath(p, rgb)))
         raise ValueError(f"{int(dup.sum())} files under {rgb} share a frame number with another file of the "
                          f"same video ({shown}); keep one file per frame and delete the others.")
-    return df.sort_values(["genre", "video_id", "frame"], kind="stable", ignore_index=True)
+    return df
 
 
-# --------------------------------------------------------------------------------------------
-# extracting a subset from the archive
-# --------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------ extracting a subset from the archive
 
-def _validate_genres(genres: str | Iterable[str] | None) -> tuple[str, ...]:
+def _check_settings(genres: str | Iterable[str] | None, max_frames: int | None) -> tuple[tuple[str, ...], int | None]:
+    """The genres (in :data:`GENRES` order) and ``max_frames_per_video`` (an int or None); a ValueError naming
+    the argument that is wrong."""
+    max_frames = None if max_frames is None else positive_int(max_frames, "max_frames_per_video")
     if genres is None:
-        return GENRES
+        return GENRES, max_frames
+    if not isinstance(genres, (str, Iterable)):
+        raise ValueError(f"genres must be None (all 16), a genre name or a list of names; got {genres!r}")
     wanted = (genres,) if isinstance(genres, str) else tuple(genres)
     unknown = [g for g in wanted if g not in GENRES]
     if unknown or not wanted:
         raise ValueError(f"genres={genres!r}: {'unknown genre(s) ' + _examples(unknown) if unknown else 'empty'}; "
                          f"choose from {', '.join(GENRES)}")
-    return tuple(g for g in GENRES if g in wanted)
+    return tuple(g for g in GENRES if g in wanted), max_frames
 
 
 def _check_member(member: tarfile.TarInfo, archive: Path, dest: Path) -> None:
-    """Raise UnsafeArchiveError for absolute or escaping paths, links and special files."""
-    name = member.name
-    problem = None
-    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() or PureWindowsPath(name).drive:
-        problem = "has an absolute path"
-    elif ".." in PurePosixPath(name.replace("\\", "/")).parts:
-        problem = "has a '..' component that would escape the destination"
-    elif member.issym() or member.islnk():
-        problem = f"is a {'symbolic' if member.issym() else 'hard'} link (to {member.linkname!r})"
-    elif not (member.isfile() or member.isdir()):
-        problem = "is a device, FIFO or other special file"
-    elif hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: the stdlib's own 'data' filter rules
-        try:
-            tarfile.data_filter(member, str(dest))
-        except tarfile.FilterError as exc:
-            problem = f"is refused by tarfile's 'data' filter ({exc})"
+    """Raise UnsafeArchiveError for a member that tarfile's ``data`` filter refuses (a path escaping ``dest``, a
+    link pointing outside it, a device or FIFO) or has to re-root (an absolute path)."""
+    try:
+        problem = None if tarfile.data_filter(member, str(dest)).name == member.name else "it has an absolute path"
+    except tarfile.FilterError as exc:
+        problem = str(exc)
     if problem:
         raise UnsafeArchiveError(
-            f"unsafe member {name!r} in {archive}: it {problem}. Extraction stopped there (nothing was "
-            f"written outside {dest}); get a clean copy of {ARCHIVE_NAME} (see {PROJECT_PAGE}).")
+            f"unsafe member {member.name!r} in {archive}: {problem} (refused by tarfile's 'data' filter). "
+            f"Extraction stopped there (nothing was written outside {dest}); get a clean copy of {ARCHIVE_NAME} "
+            f"(see {PROJECT_PAGE}).")
 
 
 def _select(member: tarfile.TarInfo, genres: tuple[str, ...], max_frames: int | None) -> tuple[str, str] | None:
-    """``(genre, file name)`` if this member is a wanted frame, else None."""
-    if not member.isfile():
-        return None
+    """``(genre, file name)`` if this member is a wanted frame (a regular file), else None."""
     parts = PurePosixPath(member.name).parts
-    if len(parts) != 3 or parts[0] != RGB_DIR or parts[1] not in genres or parts[2].startswith("."):
+    if not member.isfile() or len(parts) != 3 or parts[0] != RGB_DIR or parts[1] not in genres:
         return None
-    try:
-        fn = parse_frame_name(parts[2])
-    except ValueError:
-        return None
-    if max_frames is not None and fn.frame > max_frames:
+    match = _FRAME.fullmatch(parts[2])
+    if match is None or (max_frames is not None and int(match[4]) > max_frames):
         return None
     return parts[1], parts[2]
-
-
-def _check_max_frames(max_frames_per_video: int | None) -> int | None:
-    """``max_frames_per_video`` as an int (NumPy ints too) or None; a ValueError naming it otherwise."""
-    return None if max_frames_per_video is None else positive_int(max_frames_per_video, "max_frames_per_video")
 
 
 def read_subset_record(dest: str | os.PathLike) -> dict | None:
     """The record :func:`extract_subset` keeps in ``dest/letsdance_subset.json`` (None if there is none).
 
     It holds the settings (``max_frames_per_video``, ``genres``, ``archive_sha256``) and ``complete``: False
-    from the start of an extraction, True only once every wanted frame is in place (written last, atomically).
-    A record from before ``complete`` existed was always written last, so it counts as complete."""
+    from the start of an extraction, True only once every wanted frame is in place (written last, atomically)."""
     path = Path(dest) / SUMMARY_NAME
     if not path.exists():
         return None
     return read_json(path, what="Let's Dance extraction record, which says whether the extraction of "
-                     f"{Path(dest)} finished", required=("genres", "max_frames_per_video"),
+                     f"{Path(dest)} finished", required=("genres", "max_frames_per_video", "complete"),
                      fix=f"delete {path.name} and run again with LETSDANCE_ARCHIVE set: frames already extracted "
                      "are kept, missing ones are extracted")
 
@@ -302,8 +274,7 @@ def subset_status(dest: str | os.PathLike, max_frames_per_video: int | None = No
     record :func:`extract_subset` writes, never by the mere existence of ``rgb/``."""
     dest = Path(dest)
     where = relative_to_root(dest)
-    wanted = _validate_genres(genres)
-    max_frames_per_video = _check_max_frames(max_frames_per_video)
+    wanted, max_frames_per_video = _check_settings(genres, max_frames_per_video)
     record = read_subset_record(dest)
     if record is None:
         if (dest / RGB_DIR).is_dir():
@@ -316,22 +287,13 @@ def subset_status(dest: str | os.PathLike, max_frames_per_video: int | None = No
     if archive_sha256 and record.get("archive_sha256") and record["archive_sha256"] != archive_sha256.lower():
         changed.append("archive_sha256")
         old["archive_sha256"], new["archive_sha256"] = record["archive_sha256"], archive_sha256.lower()
-    complete = record.get("complete", True)
     if changed:
-        verb = "was extracted" if complete else "was being extracted (interrupted)"
+        verb = "was extracted" if record["complete"] else "was being extracted (interrupted)"
         return "changed", (f"{where} {verb} with {', '.join(_describe(k, old[k]) for k in changed)}; now "
                            f"{', '.join(_describe(k, new[k]) for k in changed)}: extracting again")
-    if not complete:
+    if not record["complete"]:
         return "resume", f"resuming the extraction of {where} (it was interrupted)"
     return "complete", f"{where} is complete"
-
-
-def _remove_leftovers(dest: Path) -> None:
-    """Delete temporary files (``.<name>.<random>.part``) that a killed extraction left behind."""
-    folders = [dest, *(p for p in (dest / RGB_DIR).glob("*") if p.is_dir())]
-    for folder in folders:
-        for tmp in folder.glob(".*.part"):
-            tmp.unlink(missing_ok=True)
 
 
 def _remove_unwanted(dest: Path, kept: set[tuple[str, str]], wanted: tuple[str, ...]) -> int:
@@ -352,23 +314,26 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
                    archive_sha256: str | None = None) -> dict:
     """Stream frames from ``rgb.tar.gz`` into ``dest/rgb/<genre>/<name>``, optionally only the first N per video.
 
-    ``max_frames_per_video=N`` keeps frames whose index is ``<= N``: frame numbers start at 0001, so
-    these are each video's first N frames whatever order the archive stores them in (videos with
-    gaps keep fewer). ``genres`` restricts the genres taken. The archive is read once as a stream,
-    never unpacked whole. Re-running resumes: a file already in ``dest`` with the member's size is
-    skipped (unless ``archive_sha256`` differs from the one recorded: another archive); frames that the
-    settings no longer select are deleted at the end. An absolute or ``..`` path, a link or a device file
-    anywhere in the archive stops the extraction with :class:`UnsafeArchiveError` (links are refused).
+    ``max_frames_per_video=N`` keeps frames whose index is ``<= N``: frame numbers start at 0001, so these are
+    each video's first N frames whatever order the archive stores them in (videos with gaps keep fewer).
+    ``genres`` restricts the genres taken. The archive is read once as a stream, never unpacked whole.
+    Re-running resumes: a file already in ``dest`` with the member's size is skipped (unless ``archive_sha256``
+    differs from the one recorded: another archive); frames the settings no longer select are deleted at the end.
+    A member that tarfile's ``data`` filter refuses (a path escaping ``dest``, a link pointing outside it, a
+    device) or an absolute path stops the extraction with :class:`UnsafeArchiveError`; links are never made.
     Returns ``{"extracted", "skipped_existing", "skipped_other", "removed", "per_genre": {genre: frames}}``.
-    ``dest/letsdance_subset.json`` records the settings with ``complete: false`` first and, written last,
-    the result with ``complete: true`` (see :func:`subset_status`).
+    ``dest/letsdance_subset.json`` records the settings with ``complete: false`` first and, written last, the
+    result with ``complete: true`` (see :func:`subset_status`).
     """
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file():
         raise FileNotFoundError(f"archive {archive} not found; download it first with "
                                 f"letsdance.download(URL_or_path, '{archive}') (see {PROJECT_PAGE}).")
-    wanted = _validate_genres(genres)
-    max_frames_per_video = _check_max_frames(max_frames_per_video)
+    if dest.exists() and not dest.is_dir():
+        raise NotADirectoryError(f"dest={str(dest)!r} is a file; pass the folder to extract into (made if missing)")
+    if not hasattr(tarfile, "data_filter"):     # PEP 706
+        raise RuntimeError("extract_subset needs Python 3.11.4 or newer: tarfile's 'data' filter checks each member")
+    wanted, max_frames_per_video = _check_settings(genres, max_frames_per_video)
     try:
         previous = read_subset_record(dest) or {}
     except ValueError:                         # unreadable: we rewrite it anyway
@@ -377,11 +342,11 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
     trust_existing = not (new_sha and previous.get("archive_sha256") and previous["archive_sha256"] != new_sha)
     settings = {"archive": str(archive.resolve()), "archive_sha256": new_sha,
                 "max_frames_per_video": max_frames_per_video, "genres": list(wanted)}
-
     summary = {"extracted": 0, "skipped_existing": 0, "skipped_other": 0, "removed": 0,
                "per_genre": dict.fromkeys(wanted, 0)}
     dest.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(dest)
+    for tmp in [*dest.glob(".*.part"), *(dest / RGB_DIR).glob("*/.*.part")]:   # temp files of a killed run
+        tmp.unlink(missing_ok=True)
     write_json(dest / SUMMARY_NAME, {**settings, "complete": False})
     kept: set[tuple[str, str]] = set()
     try:
@@ -395,20 +360,17 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
                 if selected is None:
                     summary["skipped_other"] += member.isfile()
                     continue
-                genre, name = selected
                 kept.add(selected)
-                target = dest / RGB_DIR / genre / name
-                summary["per_genre"][genre] += 1
+                summary["per_genre"][selected[0]] += 1
+                target = dest.joinpath(RGB_DIR, *selected)
                 if trust_existing and target.is_file() and target.stat().st_size == member.size:
                     summary["skipped_existing"] += 1
                     continue
-                source = tar.extractfile(member)
                 with atomic_path(target) as tmp, tmp.open("wb") as out:
-                    shutil.copyfileobj(source, out, _CHUNK)
+                    shutil.copyfileobj(tar.extractfile(member), out, _CHUNK)
                 summary["extracted"] += 1
             bar.update(bar.total - bar.n)
-    except (tarfile.ReadError, tarfile.CompressionError, tarfile.StreamError, tarfile.HeaderError,
-            EOFError, zlib.error, gzip.BadGzipFile) as exc:
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise ValueError(
             f"cannot read {archive}: it is truncated, corrupt, or not a gzip-compressed tar ({exc}). "
             f"Re-download it (letsdance.download resumes and checks the SHA-256); the "
@@ -425,9 +387,7 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
     return summary
 
 
-# --------------------------------------------------------------------------------------------
-# downloading the archive
-# --------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------ downloading the archive
 
 def download(url_or_path: str | os.PathLike, dest: str | os.PathLike, sha256: str | None = None,
              progress: bool = True) -> Path:

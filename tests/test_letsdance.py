@@ -198,6 +198,24 @@ def test_extract_validates_arguments(tmp_path):
         letsdance.extract_subset(tmp_path / "missing.tar.gz", tmp_path / "out", progress=False)
 
 
+@pytest.mark.parametrize("call", [
+    lambda archive, dest: letsdance.extract_subset(archive, dest, genres=16, progress=False),
+    lambda archive, dest: letsdance.subset_status(dest, genres=16),
+])
+def test_genres_must_be_names_not_a_number(tmp_path, call):
+    with pytest.raises(ValueError, match=r"genres must be None \(all 16\), a genre name or a list of names; got 16"):
+        call(_make_archive(tmp_path / "rgb.tar.gz"), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_extract_into_a_file_names_dest(tmp_path):
+    archive = _make_archive(tmp_path / "rgb.tar.gz")
+    dest = _touch(tmp_path / "out", b"a file, not a folder")
+    with pytest.raises(NotADirectoryError, match=r"dest=.*out' is a file; pass the folder to extract into"):
+        letsdance.extract_subset(archive, dest, progress=False)
+    assert dest.read_bytes() == b"a file, not a folder"
+
+
 def test_extract_resumes(tmp_path):
     archive = _make_archive(tmp_path / "rgb.tar.gz")
     dest = tmp_path / "out"
@@ -249,14 +267,19 @@ def test_extract_gzip_but_not_tar(tmp_path):
 
 
 @pytest.mark.parametrize("evil, why", [
-    (lambda t: _add(t, "rgb/tap/../../../evil.jpg", b"x"), "'..'"),
-    (lambda t: _add(t, "../evil.jpg", b"x"), "'..'"),
-    (lambda t: _add(t, "/tmp/evil_abs_letsdance.jpg", b"x"), "absolute"),
+    (lambda t: _add(t, "rgb/tap/../../../evil.jpg", b"x"), "outside the destination"),
+    (lambda t: _add(t, "../evil.jpg", b"x"), "outside the destination"),
+    (lambda t: _add(t, "/tmp/evil_abs_letsdance.jpg", b"x"), "it has an absolute path"),
+    (lambda t: _add(t, "/rgb/tap/2TU7dE_9Vi4_341_0097.jpg", b"x"), "it has an absolute path"),
     (lambda t: _add(t, "rgb/tap/2TU7dE_9Vi4_341_0099.jpg", type=tarfile.SYMTYPE, linkname="/etc/passwd"),
-     "symbolic link"),
-    (lambda t: _add(t, "rgb/tap/2TU7dE_9Vi4_341_0098.jpg", type=tarfile.LNKTYPE, linkname=FRAMES[0]),
-     "hard link"),
-    (lambda t: _add(t, "rgb/tap/dev", type=tarfile.CHRTYPE), "device"),
+     "is a link to an absolute path"),
+    (lambda t: _add(t, "rgb/tap/2TU7dE_9Vi4_341_0099.jpg", type=tarfile.SYMTYPE, linkname="../../../../../x"),
+     "which is outside the destination"),
+    (lambda t: _add(t, "rgb/tap/2TU7dE_9Vi4_341_0098.jpg", type=tarfile.LNKTYPE, linkname="../evil.jpg"),
+     "which is outside the destination"),
+    (lambda t: _add(t, "rgb/tap/dev", type=tarfile.CHRTYPE), "is a special file"),
+    (lambda t: _add(t, "rgb/tap/blk", type=tarfile.BLKTYPE), "is a special file"),
+    (lambda t: _add(t, "rgb/tap/fifo", type=tarfile.FIFOTYPE), "is a special file"),
 ])
 def test_extract_refuses_unsafe_members(tmp_path, evil, why):
     work = tmp_path / "work"
@@ -266,10 +289,25 @@ def test_extract_refuses_unsafe_members(tmp_path, evil, why):
     before = _files(tmp_path)
     with pytest.raises(UnsafeArchiveError, match=re.escape(why)) as err:
         letsdance.extract_subset(archive, dest, progress=False)
-    assert "unsafe member" in str(err.value) and str(archive) in str(err.value)
+    member = tarfile.open(archive).getmembers()[-1].name
+    assert f"unsafe member {member!r} in {archive}" in str(err.value)
+    assert "refused by tarfile's 'data' filter" in str(err.value) and letsdance.PROJECT_PAGE in str(err.value)
     assert not Path("/tmp/evil_abs_letsdance.jpg").exists()
     outside = {f for f in _files(tmp_path) - before if not f.startswith("work/a/b/out/")}
     assert outside == set()
+    assert not [p for p in tmp_path.rglob("*") if p.is_symlink()]
+
+
+def test_links_inside_the_destination_are_skipped_never_made(tmp_path):
+    def links(tar):
+        _add(tar, "rgb/tap/2TU7dE_9Vi4_341_0099.jpg", type=tarfile.SYMTYPE, linkname="-x_Y_z-12_3_002_0001.jpg")
+        _add(tar, "rgb/tap/2TU7dE_9Vi4_341_0098.jpg", type=tarfile.LNKTYPE, linkname=FRAMES[0])
+
+    dest = tmp_path / "out"
+    summary = letsdance.extract_subset(_make_archive(tmp_path / "rgb.tar.gz", extra=links), dest, progress=False)
+    assert summary["extracted"] == len(FRAMES) and summary["skipped_other"] == 3
+    assert _files(dest / "rgb") == {n.removeprefix("rgb/") for n in FRAMES}
+    assert not [p for p in dest.rglob("*") if p.is_symlink()]
 
 
 # ------------------------------------------------------------------ download (choreo_utils.download, tested in
@@ -339,10 +377,14 @@ def test_frames_no_longer_selected_are_removed_others_kept(tmp_path):
     assert kept.stat().st_ino == inode and sorted(p.name for p in (dest / "rgb").iterdir()) == ["tap"]
 
 
-@pytest.mark.parametrize("content", ["", "{\"genres\": [", "[]", "{\"complete\": true}"])
-def test_corrupt_record_says_which_file_and_what_to_do(tmp_path, content):
+@pytest.mark.parametrize("content, why", [
+    ("", "JSONDecodeError"), ("{\"genres\": [", "JSONDecodeError"), ("[]", "expected a JSON object"),
+    ("{\"complete\": true}", "missing 'genres', 'max_frames_per_video'"),
+    ("{\"genres\": [\"tap\"], \"max_frames_per_video\": null}", "missing 'complete'"),
+])
+def test_corrupt_record_says_which_file_and_what_to_do(tmp_path, content, why):
     _touch(tmp_path / letsdance.SUMMARY_NAME, content.encode())
-    with pytest.raises(ValueError, match="extraction record.*is corrupt") as err:
+    with pytest.raises(ValueError, match=f"extraction record.*is corrupt.*{re.escape(why)}") as err:
         letsdance.subset_status(tmp_path)
     assert str(tmp_path / letsdance.SUMMARY_NAME) in str(err.value) and "delete letsdance_subset.json" in str(err.value)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 import time
 
 import matplotlib
@@ -17,7 +19,9 @@ import pytest
 
 from choreo_utils import tuning as T
 from choreo_utils.tuning import tuners
+from choreo_utils.tuning.processes import child_environment
 from choreo_utils.tuning.project import prepare_project, prepare_worker_project, write_fingerprint
+from fault_injection import EXIT_CRASH, HERE, crash_worker_env
 
 matplotlib.use("Agg")
 
@@ -322,16 +326,30 @@ def test_unreachable_chief_is_a_clear_error(tmp_path, tuning_data, fast):
         T.run_worker(tuning_data(), host="127.0.0.1", port=port, tuner_id="chief")
 
 
+def test_the_injected_crash_reaches_a_worker_interpreter(tmp_path):
+    """The distributed test's fault travels to the worker as tests/fault_injection first on PYTHONPATH: its
+    sitecustomize must be the one a child interpreter of this venv imports, and must wrap fit_callbacks there."""
+    marker = tmp_path / "crashed"
+    code = ("import sys; from choreo_utils.tuning import tuners; "
+            "print(sys.modules['sitecustomize'].__file__); print(tuners.fit_callbacks.fault_injection)")
+    env = child_environment(crash_worker_env("tuner1", marker))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [str(HERE / "sitecustomize.py"), str(("tuner1", str(marker)))]
+    assert not marker.exists()
+
+
 @pytest.mark.slow
 def test_distributed_chief_and_two_workers_on_loopback(tmp_path, tuning_data, fast):
-    """Chief in this process, two worker processes over gRPC; tuner1 dies mid-trial once and is restarted."""
+    """Chief in this process, two worker processes over gRPC; tuner1 dies mid-trial once (a fault injected by
+    tests/fault_injection, see crash_worker_env) and is restarted."""
     marker = tmp_path / "crashed"
     data_path = tuning_data().save(tmp_path / "arrays.npz")
     start = time.monotonic()
     res = T.launch_distributed(data_path, "hyperband", n_workers=2, directory=tmp_path / "runs",
                                project_name="dist", max_epochs=2, factor=2, patience=10, tensorboard=False,
                                timeout=240, connect_timeout=60, quiet=True,
-                               extra_env={T.CRASH_TUNER_ENV: "tuner1", T.CRASH_MARKER_ENV: str(marker)}, **fast)
+                               extra_env=crash_worker_env("tuner1", marker), **fast)
     elapsed = time.monotonic() - start
     t = res.trials
     budget = T.hyperband_budget(2, 2)
@@ -339,7 +357,8 @@ def test_distributed_chief_and_two_workers_on_loopback(tmp_path, tuning_data, fa
     assert (t["status"] == "COMPLETED").all()
     assert int(t["epochs_run"].sum()) == budget.epochs
     assert set(t["tuner_id"]) <= {"tuner0", "tuner1"}
-    assert marker.exists() and res.workers["tuner1"][0] == T.EXIT_CRASH   # it did die mid-trial...
+    assert marker.exists() and res.workers["tuner1"][0] == EXIT_CRASH     # it did die mid-trial...
+    assert res.workers["tuner0"] == [0]                                  # (only tuner1)
     assert all(codes[-1] == 0 for codes in res.workers.values())         # ...and every worker ended cleanly
     retried = t[t["attempts"] > 1]
     assert len(retried) == 1 and retried["tuner_id"].iloc[0] == "tuner1"  # the same trial id, run again
@@ -393,7 +412,7 @@ def test_launcher_restarts_runtime_failures_and_stops_on_configuration_errors():
     act = T.worker_exit_action
     assert act(0, 0, 2) == "done"
     assert act(T.EXIT_CONFIG, 0, 2) == act(T.EXIT_USAGE, 0, 2) == "stop"                  # a retry fails the same
-    for rc in (T.EXIT_RUNTIME, T.EXIT_CRASH, T.EXIT_CHIEF_LOST, -9):                       # -9: killed
+    for rc in (T.EXIT_RUNTIME, EXIT_CRASH, T.EXIT_CHIEF_LOST, -9):      # EXIT_CRASH: died on its own; -9: killed
         assert act(rc, 0, 2) == act(rc, 1, 2) == "restart" and act(rc, 2, 2) == "give_up"
 
 

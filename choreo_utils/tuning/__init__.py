@@ -90,12 +90,11 @@ from choreo_utils.tuning.search import run_search
 from choreo_utils.tuning.settings import OBJECTIVE, SearchConfig
 from choreo_utils.tuning.space import (PAPER_SPACE, ClassifierHyperModel, SearchSpace, build_hypermodel,
                                        declare_hyperparameters, model_params, sample_hyperparameters)
-from choreo_utils.tuning.tuners import (CRASH_MARKER_ENV, CRASH_TUNER_ENV, ENV_ORACLE_IP, ENV_ORACLE_PORT,
-                                        ENV_TUNER_ID, EXIT_CRASH, make_tuner)
+from choreo_utils.tuning.tuners import ENV_ORACLE_IP, ENV_ORACLE_PORT, ENV_TUNER_ID, make_tuner
 
 __all__ = [
-    "CRASH_MARKER_ENV", "CRASH_TUNER_ENV", "ENV_ORACLE_IP", "ENV_ORACLE_PORT", "ENV_TUNER_ID", "EXIT_CHIEF_LOST",
-    "EXIT_CONFIG", "EXIT_CRASH", "EXIT_RUNTIME", "EXIT_USAGE", "FINGERPRINT_FILE", "OBJECTIVE", "PAPER_SPACE",
+    "ENV_ORACLE_IP", "ENV_ORACLE_PORT", "ENV_TUNER_ID", "EXIT_CHIEF_LOST", "EXIT_CONFIG", "EXIT_RUNTIME",
+    "EXIT_USAGE", "FINGERPRINT_FILE", "OBJECTIVE", "PAPER_SPACE",
     "ChiefLostError", "ChiefUnreachableError", "ClassifierHyperModel", "Comparison", "ConfigurationError",
     "CorruptProjectError",
     "HyperbandBudget",

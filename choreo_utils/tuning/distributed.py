@@ -32,8 +32,8 @@ from choreo_utils.tuning.tuners import (ENV_ORACLE_IP, ENV_ORACLE_PORT, ENV_TUNE
 #: Exit codes of ``python -m choreo_utils.tuning``: a runtime failure (any exception that is not a
 #: configuration error), a usage error (argparse, missing flags), a configuration error
 #: (:class:`~choreo_utils.tuning.errors.ConfigurationError`, an unreachable chief), a chief lost mid-search.
-#: The launcher restarts a worker after anything non-zero except a usage or configuration error
-#: (``tuners.EXIT_CRASH`` is the injected crash).
+#: The launcher restarts a worker after anything non-zero except a usage or configuration error: a runtime
+#: failure, a lost chief, a kill by a signal (negative) or any other code (a process that died on its own).
 EXIT_RUNTIME, EXIT_USAGE, EXIT_CONFIG, EXIT_CHIEF_LOST = 1, 2, 3, 4
 
 

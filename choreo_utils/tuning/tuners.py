@@ -16,7 +16,6 @@ import functools
 import gc
 import json
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -32,10 +31,6 @@ from choreo_utils.tuning.space import build_hypermodel
 
 #: keras-tuner's gRPC environment variables (worker mode is switched on by KERASTUNER_ORACLE_IP).
 ENV_TUNER_ID, ENV_ORACLE_IP, ENV_ORACLE_PORT = "KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"
-#: Fault injection for tests and demos: the worker whose tuner id is in CRASH_TUNER_ENV dies (exit code
-#: EXIT_CRASH) after the first epoch of its trial, once — the marker file CRASH_MARKER_ENV records that it happened.
-CRASH_TUNER_ENV, CRASH_MARKER_ENV = "CHOREO_TUNING_CRASH_TUNER", "CHOREO_TUNING_CRASH_MARKER"
-EXIT_CRASH = 17
 #: The epochs a trial trains to: Hyperband's own key, reused by our RandomOracle for the epochs it grants.
 EPOCHS_KEY = "tuner/epochs"
 
@@ -149,8 +144,6 @@ def keras_tuner_classes() -> dict[str, type]:
             values = trial.hyperparameters.values
             frm = int(values.get("tuner/initial_epoch", kwargs.get("initial_epoch", 0)))
             to = int(values.get(EPOCHS_KEY, kwargs.get("epochs", 1)))
-            if os.environ.get(CRASH_TUNER_ENV) == self.tuner_id and os.environ.get(CRASH_MARKER_ENV):
-                kwargs["callbacks"] = [*kwargs.get("callbacks", []), _crash_once_callback(os.environ[CRASH_MARKER_ENV])]
             start = time.perf_counter()
             with warnings.catch_warnings():   # Hyperband continues a model from its weights, not optimizer state
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
@@ -197,21 +190,6 @@ def _trial_epochs(trial, granted_default: int) -> int:
     if trial.status == "RUNNING":
         return int(trial.hyperparameters.values.get(EPOCHS_KEY, granted_default))
     return 0
-
-
-def _crash_once_callback(marker: str):
-    """A Keras callback that kills this process (exit code :data:`EXIT_CRASH`) after an epoch, unless ``marker``
-    exists — it writes ``marker`` first, so the crash happens once (fault injection, see :data:`CRASH_TUNER_ENV`)."""
-    import keras  # noqa: PLC0415
-
-    class CrashOnce(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if not os.path.exists(marker):
-                Path(marker).write_text(f"crashed pid {os.getpid()}\n")
-                sys.stdout.flush()
-                os._exit(EXIT_CRASH)
-
-    return CrashOnce()
 
 
 def _best_epoch_metrics(histories) -> dict[str, float]:
