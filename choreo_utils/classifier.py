@@ -15,6 +15,7 @@ import pandas as pd
 
 from choreo_utils.checks import positive_int
 from choreo_utils.config import GENRES
+from choreo_utils.progress import label
 from choreo_utils.training import TrainResult, fit
 
 #: The paper's two configurations. Table I is untuned; Table II is what its Hyperband search found.
@@ -287,8 +288,6 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
         runtime.reinitialize(model, build, seed)
     if bn_from_data:
         init_input_statistics(model, xtr)
-    from choreo_utils.progress import label  # noqa: PLC0415
-
     variant = ("BiLSTM" if temporal else "mean over frames") + (", shuffled frames" if shuffle else "")
     progress = label(progress, variant)
     callbacks = []

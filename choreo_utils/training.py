@@ -12,6 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from choreo_utils.progress import keras_epochs, label
+
 
 @dataclasses.dataclass
 class TrainResult:
@@ -43,8 +45,6 @@ def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data:
     ``verbose`` makes Keras print its own.
     """
     import keras  # noqa: PLC0415
-
-    from choreo_utils.progress import keras_epochs, label  # noqa: PLC0415
 
     epoch_seconds: list[float] = []
 

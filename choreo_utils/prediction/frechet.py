@@ -13,13 +13,12 @@ SciPy is imported inside :func:`frechet_distance`: importing this module does no
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from choreo_utils.prediction.genre_eval import GenreEval
+from choreo_utils.prediction.genre_eval import WINDOW_SOURCES, GenreEval
 
 #: Fewer samples per embedding dimension than this and a Fréchet distance is mostly noise (warned).
 MIN_SAMPLES_PER_DIM = 5
@@ -159,7 +158,7 @@ def frechet_table(fd: pd.DataFrame, labels: Sequence[str] | None = None) -> tupl
     from choreo_utils import stats  # noqa: PLC0415
 
     rows, intervals = [], {}
-    for source in pd.unique(fd["source"]):   # in the order evaluate_rollouts wrote them
+    for source in [s for s in WINDOW_SOURCES if s in set(fd["source"])]:
         for w in sorted(fd["window"].unique()):
             vals = fd.loc[(fd["source"] == source) & (fd["window"] == w)].sort_values("seed")["fd"].to_numpy()
             iv = stats.mean_interval(vals)
