@@ -94,7 +94,7 @@ def run_benchmark() -> None:
     sw = sweep.seed_sweep(train, val, test, params, seeds=seeds, variants=variants, patience=values["PATIENCE"],
                           min_delta=values["MIN_DELTA"], jobs=jobs)
     wall = time.perf_counter() - start
-    table = sw["table"]
+    table = sw.table
     clips = float((table["epochs_run"] * len(train[0])).sum())
     rows.append((f"seed_sweep, jobs={jobs}", clips / wall, wall / len(seeds)))   # side by side: wall clock
     sweep.shutdown_pool()

@@ -7,6 +7,7 @@ split grouped by YouTube id.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -16,7 +17,7 @@ import pandas as pd
 from choreo_utils.checks import positive_int
 from choreo_utils.config import GENRES
 from choreo_utils.progress import label
-from choreo_utils.training import TrainResult, fit
+from choreo_utils.training import TrainResult, fit, seeded_model
 
 #: The paper's two configurations. Table I is untuned; Table II is what its Hyperband search found.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -271,8 +272,6 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
     """
     import keras  # noqa: PLC0415
 
-    from choreo_utils import runtime  # noqa: PLC0415
-
     p = PRESETS[params] if isinstance(params, str) else params
     prep = (lambda x, k: shuffle_frames(x, seed + k)) if shuffle else (lambda x, k: x)
     (xtr, ytr, vtr), (xte, yte, vte) = train_split, test_split
@@ -281,11 +280,7 @@ def fit_evaluate(train_split: Split, val_split: Split | None, test_split: Split,
     def build():
         return build_classifier(xtr.shape[1], xtr.shape[2], temporal=temporal, **model_kwargs(p))
 
-    if model is None:
-        runtime.set_seed(seed)
-        model = build()
-    else:
-        runtime.reinitialize(model, build, seed)
+    model = seeded_model(model, build, seed)
     if bn_from_data:
         init_input_statistics(model, xtr)
     variant = ("BiLSTM" if temporal else "mean over frames") + (", shuffled frames" if shuffle else "")
@@ -311,6 +306,35 @@ VARIANTS: dict[str, dict[str, bool]] = {
     "mean over frames": {"temporal": False, "shuffle": False},
     "BiLSTM, shuffled frames": {"temporal": True, "shuffle": True},
 }
+
+
+@dataclasses.dataclass
+class SeedScores:
+    """Test scores of one or more variants trained once per seed on the same splits — what
+    ``sweep.seed_sweep`` and ``tuning.retrain_over_seeds`` return, and what ``stats.paired_bootstrap`` compares.
+
+    ``table``: one row per (variant, seed) run (accuracies, epochs run, seconds); ``video_correct``: per variant a
+    (seeds, test videos) 0/1 array, columns in the order of ``videos``; ``seeds``: the rows' order; ``recall``: per
+    variant a (seeds, genres) video-level recall, when computed; ``history``: the first seed's training history
+    per variant, when kept."""
+
+    table: pd.DataFrame
+    video_correct: dict[str, np.ndarray]
+    videos: list[str]
+    seeds: list[int]
+    recall: dict[str, np.ndarray] | None = None
+    history: dict[str, dict[str, list[float]]] | None = None
+
+    def correct(self, variant: str | None = None) -> np.ndarray:
+        """The (seeds, videos) 0/1 array of ``variant`` — of the only variant when None."""
+        if variant is None:
+            if len(self.video_correct) != 1:
+                raise ValueError(f"these scores hold {len(self.video_correct)} variants "
+                                 f"({', '.join(self.video_correct)}): name the one you want")
+            return next(iter(self.video_correct.values()))
+        if variant not in self.video_correct:
+            raise KeyError(f"no variant {variant!r}; these scores hold {', '.join(self.video_correct)}")
+        return self.video_correct[variant]
 
 
 def summary_row(run: dict[str, Any]) -> dict[str, float]:

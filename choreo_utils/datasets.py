@@ -69,7 +69,7 @@ def load_frame_index(source: str = "synthetic", *, videos_per_genre: int = 24, f
         print(why)
     archive, digest = _archive(letsdance_archive, sha256, progress)
     letsdance.extract_subset(archive, root, max_frames_per_video=max_frames_per_video, genres=genres,
-                             progress=progress, archive_sha256=digest)
+                             progress=progress, sha256=digest)
     return letsdance.index_frames(root)
 
 

@@ -247,8 +247,9 @@ def _select(member: tarfile.TarInfo, genres: tuple[str, ...], max_frames: int | 
 def read_subset_record(dest: str | os.PathLike) -> dict | None:
     """The record :func:`extract_subset` keeps in ``dest/letsdance_subset.json`` (None if there is none).
 
-    It holds the settings (``max_frames_per_video``, ``genres``, ``archive_sha256``) and ``complete``: False
-    from the start of an extraction, True only once every wanted frame is in place (written last, atomically)."""
+    It holds the settings (``max_frames_per_video``, ``genres``, the archive's SHA-256 as ``archive_sha256``)
+    and ``complete``: False from the start of an extraction, True only once every wanted frame is in place
+    (written last, atomically)."""
     path = Path(dest) / SUMMARY_NAME
     if not path.exists():
         return None
@@ -265,7 +266,7 @@ def _describe(key: str, value) -> str:
 
 
 def subset_status(dest: str | os.PathLike, max_frames_per_video: int | None = None,
-                  genres: str | Iterable[str] | None = None, archive_sha256: str | None = None) -> tuple[str, str]:
+                  genres: str | Iterable[str] | None = None, sha256: str | None = None) -> tuple[str, str]:
     """Whether ``dest`` holds a complete extraction with these settings: ``(state, message)``.
 
     ``state`` is ``"complete"``, ``"missing"`` (nothing extracted), ``"resume"`` (an extraction with these
@@ -284,9 +285,9 @@ def subset_status(dest: str | os.PathLike, max_frames_per_video: int | None = No
     old = {"max_frames_per_video": record["max_frames_per_video"], "genres": tuple(record["genres"])}
     new = {"max_frames_per_video": max_frames_per_video, "genres": wanted}
     changed = [k for k in old if old[k] != new[k]]
-    if archive_sha256 and record.get("archive_sha256") and record["archive_sha256"] != archive_sha256.lower():
+    if sha256 and record.get("archive_sha256") and record["archive_sha256"] != sha256.lower():
         changed.append("archive_sha256")
-        old["archive_sha256"], new["archive_sha256"] = record["archive_sha256"], archive_sha256.lower()
+        old["archive_sha256"], new["archive_sha256"] = record["archive_sha256"], sha256.lower()
     if changed:
         verb = "was extracted" if record["complete"] else "was being extracted (interrupted)"
         return "changed", (f"{where} {verb} with {', '.join(_describe(k, old[k]) for k in changed)}; now "
@@ -311,14 +312,15 @@ def _remove_unwanted(dest: Path, kept: set[tuple[str, str]], wanted: tuple[str, 
 
 def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_frames_per_video: int | None = None,
                    genres: str | Iterable[str] | None = None, progress: bool = True,
-                   archive_sha256: str | None = None) -> dict:
+                   sha256: str | None = None) -> dict:
     """Stream frames from ``rgb.tar.gz`` into ``dest/rgb/<genre>/<name>``, optionally only the first N per video.
 
     ``max_frames_per_video=N`` keeps frames whose index is ``<= N``: frame numbers start at 0001, so these are
     each video's first N frames whatever order the archive stores them in (videos with gaps keep fewer).
     ``genres`` restricts the genres taken. The archive is read once as a stream, never unpacked whole.
-    Re-running resumes: a file already in ``dest`` with the member's size is skipped (unless ``archive_sha256``
-    differs from the one recorded: another archive); frames the settings no longer select are deleted at the end.
+    Re-running resumes: a file already in ``dest`` with the member's size is skipped (unless ``sha256``, the
+    archive's digest, differs from the one recorded: another archive); frames the settings no longer select
+    are deleted at the end.
     A member that tarfile's ``data`` filter refuses (a path escaping ``dest``, a link pointing outside it, a
     device) or an absolute path stops the extraction with :class:`UnsafeArchiveError`; links are never made.
     Returns ``{"extracted", "skipped_existing", "skipped_other", "removed", "per_genre": {genre: frames}}``.
@@ -338,7 +340,7 @@ def extract_subset(archive: str | os.PathLike, dest: str | os.PathLike, max_fram
         previous = read_subset_record(dest) or {}
     except ValueError:                         # unreadable: we rewrite it anyway
         previous = {}
-    new_sha = archive_sha256.lower() if archive_sha256 else None
+    new_sha = sha256.lower() if sha256 else None
     trust_existing = not (new_sha and previous.get("archive_sha256") and previous["archive_sha256"] != new_sha)
     settings = {"archive": str(archive.resolve()), "archive_sha256": new_sha,
                 "max_frames_per_video": max_frames_per_video, "genres": list(wanted)}

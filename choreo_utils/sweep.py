@@ -12,7 +12,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from choreo_utils.classifier import PRESETS, VARIANTS, Split, fit_evaluate, model_kwargs, per_class_report
+from choreo_utils.classifier import (PRESETS, VARIANTS, SeedScores, Split, fit_evaluate, model_kwargs,
+                                    per_class_report)
 
 _WORKER_MODELS: dict[Any, Any] = {}      # inside a sweep worker process: one compiled model per architecture
 _POOL: dict[str, Any] = {}               # the sweep's worker processes, started once per session
@@ -83,7 +84,7 @@ def shutdown_pool() -> None:
 def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                seeds: Sequence[int] = (0, 1, 2, 3, 4), variants: dict[str, dict[str, bool]] | None = None,
                epochs: int | None = None, patience: int | None = None, min_delta: float = 0.0, label: str = "",
-               jobs: int = 1, bn_from_data: bool = True) -> dict[str, Any]:
+               jobs: int = 1, bn_from_data: bool = True) -> SeedScores:
     """Train every variant under every seed on the same splits; each run is seeded, so its numbers do not depend
     on which process ran it or what ran before.
 
@@ -92,9 +93,8 @@ def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, p
     per session, each with its share of the CPU threads; on 2 cores, 2 processes gave 1.7× here). The workers are
     started with ``spawn``: from a script, call it under ``if __name__ == "__main__":`` (notebooks need nothing).
 
-    Returns ``{"table": DataFrame (variant, seed, accuracies, epochs run, seconds), "video_correct":
-    {variant: (seeds, test videos) 0/1 array}, "recall": {variant: (seeds, genres) video-level recall},
-    "videos": test video ids (columns), "seeds": seeds}`` — what ``stats.paired_bootstrap`` compares.
+    Returns :class:`~choreo_utils.classifier.SeedScores`: ``table`` (variant, seed, accuracies, epochs run,
+    seconds), ``video_correct`` and ``recall`` per variant, the test ``videos`` (columns) and ``seeds`` (rows).
     """
     from choreo_utils.progress import bar  # noqa: PLC0415
 
@@ -117,6 +117,6 @@ def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, p
     for d in done:
         correct.setdefault(d["name"], []).append(d["correct"])
         recall.setdefault(d["name"], []).append(d["recall"])
-    return {"table": pd.DataFrame([d["row"] for d in done]),
-            "video_correct": {k: np.stack(v) for k, v in correct.items()},
-            "recall": {k: np.stack(v) for k, v in recall.items()}, "videos": videos, "seeds": seeds}
+    return SeedScores(table=pd.DataFrame([d["row"] for d in done]),
+                      video_correct={k: np.stack(v) for k, v in correct.items()}, videos=videos, seeds=seeds,
+                      recall={k: np.stack(v) for k, v in recall.items()})

@@ -1,6 +1,10 @@
 """How every model of the package is trained: :func:`fit` seeds, runs ``model.fit`` with an epoch timer and a
 progress bar, and returns one :class:`TrainResult` (the model, its per-epoch history and seconds per epoch).
 
+Many trainings of one architecture over seeds share one compiled model: :func:`seeded_model` builds it under the
+first seed and re-initialises it for each later one (the one home of that rule), and :func:`over_seeds` is the loop
+over seeds built on it (each seed's weights, history and epoch times as a :class:`SeedRun`).
+
 ``classifier.train`` (integer labels → one-hot) and ``prediction.train`` (frame shapes checked) are thin
 wrappers over :func:`fit`. Keras is imported inside :func:`fit`: importing this module does not import TensorFlow.
 """
@@ -8,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -66,3 +70,44 @@ def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data:
                      verbose=verbose, callbacks=[EpochTimer(), *callbacks, *bar])
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return TrainResult(model=model, history=history, epoch_seconds=epoch_seconds)
+
+
+def seeded_model(model: Any, build: Callable[[], Any], seed: int) -> Any:
+    """The model for a training under ``seed``: ``build()`` under ``runtime.set_seed(seed)`` when ``model`` is None,
+    else ``model`` (same architecture) re-initialised to the weights such a build would have
+    (``runtime.reinitialize``) — the same numbers as a fresh build, without tracing its graph again."""
+    from choreo_utils import runtime  # noqa: PLC0415
+
+    if model is None:
+        runtime.set_seed(seed)
+        return build()
+    runtime.reinitialize(model, build, seed)
+    return model
+
+
+@dataclasses.dataclass
+class SeedRun:
+    """One training of one architecture under one seed: its trained weights, loss per epoch and seconds per epoch."""
+
+    seed: int
+    weights: list[np.ndarray]
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+
+
+def over_seeds(build: Callable[[], Any], seeds: Sequence[int], fit_one: Callable[[Any, int], Any],
+               what: str = "over_seeds") -> tuple[Any, list[SeedRun]]:
+    """Train one architecture once per seed: ``(model, runs)``, the model holding the last seed's weights.
+
+    The model comes from :func:`seeded_model` (built and traced once, re-initialised for each later seed);
+    ``fit_one(model, seed)`` trains it and returns a :class:`TrainResult`. ``build`` must not compile with a seed
+    of its own. ``what`` names the caller in the error for an empty ``seeds``."""
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError(f"{what} needs at least one seed (e.g. seeds=[0, 1, 2])")
+    model, runs = None, []
+    for seed in seeds:
+        model = seeded_model(model, build, seed)
+        result = fit_one(model, seed)
+        runs.append(SeedRun(seed, [np.array(w) for w in model.get_weights()], result.history, result.epoch_seconds))
+    return model, runs

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         sw = sweep.seed_sweep(*arrays, params, seeds=seeds, epochs=values["EPOCHS"], patience=values["PATIENCE"],
                               min_delta=values["MIN_DELTA"], label=name, jobs=args.jobs or values["SWEEP_JOBS"],
                               bn_from_data=not args.old_recipe)
-        tables.append(sw["table"].assign(features=name))
+        tables.append(sw.table.assign(features=name))
     table = pd.concat(tables, ignore_index=True)
     dist = distribution(table)
     n_collapsed = int(dist["collapsed"].sum())

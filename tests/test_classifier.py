@@ -238,14 +238,14 @@ def test_seed_sweep_pairs_runs_on_the_same_test_videos():
     train, val, test = _tiny_splits()
     params = dict(C.PRESETS["table1"], lstm_units=8, dense1=8, dense2=8, epochs=2, batch_size=16)
     sweep = S.seed_sweep(train, val, test, params, seeds=[0, 1], patience=1)
-    assert list(sweep["table"]["variant"].unique()) == list(C.VARIANTS)
-    assert sweep["videos"] == sorted(set(test[2]))
-    for name, correct in sweep["video_correct"].items():
-        assert correct.shape == (2, len(sweep["videos"]))
-        acc = sweep["table"].set_index(["variant", "seed"]).loc[(name, 0), "video_accuracy"]
+    assert list(sweep.table["variant"].unique()) == list(C.VARIANTS)
+    assert sweep.videos == sorted(set(test[2]))
+    for name, correct in sweep.video_correct.items():
+        assert correct.shape == (2, len(sweep.videos))
+        acc = sweep.table.set_index(["variant", "seed"]).loc[(name, 0), "video_accuracy"]
         assert correct[0].mean() == pytest.approx(acc)
     single = C.fit_evaluate(train, val, test, params, seed=1, patience=1, progress=False)
-    assert sweep["table"].set_index(["variant", "seed"]).loc[("BiLSTM", 1), "video_accuracy"] == \
+    assert sweep.table.set_index(["variant", "seed"]).loc[("BiLSTM", 1), "video_accuracy"] == \
         single["test"]["video_accuracy"]
 
 
@@ -256,8 +256,8 @@ def test_seed_sweep_in_two_processes_gives_the_numbers_of_one():
     one = S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants)
     two = S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
     cols = ["variant", "seed", "video_accuracy", "clip_accuracy", "epochs_run"]
-    pd.testing.assert_frame_equal(one["table"][cols], two["table"][cols])
-    assert np.array_equal(one["video_correct"]["BiLSTM"], two["video_correct"]["BiLSTM"])
+    pd.testing.assert_frame_equal(one.table[cols], two.table[cols])
+    assert np.array_equal(one.video_correct["BiLSTM"], two.video_correct["BiLSTM"])
 
 
 def test_input_batchnorm_starts_at_the_training_clips_statistics():
@@ -303,7 +303,7 @@ def test_the_sweep_pool_is_shut_down_and_restarted_on_demand():
     with pytest.raises(RuntimeError):                 # a shut-down executor takes no more work
         pool.submit(int, 1)
     again = S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
-    assert len(again["table"]) == 2 and S._POOL["pool"] is not pool
+    assert len(again.table) == 2 and S._POOL["pool"] is not pool
     S.shutdown_pool()
 
 
@@ -316,3 +316,14 @@ def test_a_truncated_model_file_in_a_saved_classifier_is_named(saved_classifier,
     (folder / damaged).write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match=rf"{damaged} \(saved (classifier|extractor)\) cannot be loaded.*delete"):
         C.load_classifier(folder)
+
+
+def test_seed_scores_name_the_variant_when_more_than_one():
+    one = C.SeedScores(pd.DataFrame(), {"BiLSTM": np.ones((2, 3))}, ["a", "b", "c"], [0, 1])
+    assert one.correct().shape == (2, 3) and one.correct("BiLSTM") is one.video_correct["BiLSTM"]
+    two = C.SeedScores(pd.DataFrame(), {"BiLSTM": np.ones((2, 3)), "mean": np.zeros((2, 3))}, ["a", "b", "c"], [0, 1])
+    assert two.correct("mean").sum() == 0
+    with pytest.raises(ValueError, match=r"2 variants \(BiLSTM, mean\): name the one"):
+        two.correct()
+    with pytest.raises(KeyError, match="no variant 'GRU'"):
+        two.correct("GRU")

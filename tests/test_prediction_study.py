@@ -137,3 +137,16 @@ def test_validation_split_comes_from_training_ids_and_leaves_test_alone():
     ids = {s: set(three.loc[three.split == s, "youtube_id"]) for s in ("train", "val", "test")}
     assert not ids["train"] & ids["val"] and not ids["val"] & ids["test"] and not ids["train"] & ids["test"]
     assert all(set(three.loc[three.split == s, "genre"]) == {"tap", "waltz"} for s in ids)   # every genre in each
+
+
+def test_errors_and_motion_are_on_the_unit_scale_whatever_the_frame_dtype():
+    """uint8 frames give the numbers of the same frames / 255 (not 255² times them); floats outside [0, 1] are
+    refused with the fix, so the metrics keep their scale at every entry point."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.integers(0, 256, (2, 3, 4, 5, 1), dtype=np.uint8) for _ in range(2))
+    np.testing.assert_allclose(P.mse_per_sequence(a, b), P.mse_per_sequence(a / 255.0, b / 255.0), rtol=1e-6)
+    np.testing.assert_allclose(P.motion_energy(a), P.motion_energy(a / 255.0), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"predictions are floats outside \[0, 1\].*divide uint8 frames by 255"):
+        P.mse_per_sequence(a.astype(np.float32), b / 255.0)
+    with pytest.raises(ValueError, match=r"windows are floats outside \[0, 1\]"):
+        P.motion_energy(a.astype(np.float32))

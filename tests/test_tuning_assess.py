@@ -134,6 +134,6 @@ def test_retrain_over_seeds_pairs_the_same_test_videos():
     train, val, test = split(32, 8), split(8, 4), split(12, 6)
     params = {"lstm_units": 4, "dense1": 6, "dense2": 3, "batch_size": 16}
     out = T.retrain_over_seeds(train, val, test, params, seeds=[0, 1], epochs=1)
-    assert out["video_correct"].shape == (2, 6) and out["videos"] == sorted(set(test[2]))
-    assert list(out["table"].index) == [0, 1] and (out["table"]["epochs_run"] == 1).all()
-    assert "val_accuracy" in out["history"] and "train_accuracy_curve" in out["table"]
+    assert out.correct().shape == (2, 6) and out.videos == sorted(set(test[2]))
+    assert list(out.table.index) == [0, 1] and (out.table["epochs_run"] == 1).all()
+    assert "val_accuracy" in out.history["BiLSTM"] and "train_accuracy_curve" in out.table

@@ -68,10 +68,10 @@ from choreo_utils.prediction.models import (DEFAULT_CONFIG, PAPER_CONFIG, build_
 from choreo_utils.prediction.rollouts import (PredictFn, as_predict_fn, copy_last, copy_last_rollout,
                                               fast_rollout, linear_extrapolation, linear_rollout, predict_next,
                                               rollout, split_context)
-from choreo_utils.prediction.study import (SeedRun, by_unit, gain_table, mse_per_sequence, one_step_over_seeds,
+from choreo_utils.prediction.study import (by_unit, gain_table, mse_per_sequence, one_step_over_seeds,
                                            relative_gain, rollouts_over_seeds, train_seeds, with_weights)
 from choreo_utils.prediction.training import time_train_step, train
-from choreo_utils.training import TrainResult
+from choreo_utils.training import SeedRun, TrainResult
 
 __all__ = [
     "MIN_SAMPLES_PER_DIM", "VIDEO_MODES", "WINDOW_SOURCES", "FrechetSampleWarning", "GenreEval",

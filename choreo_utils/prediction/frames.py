@@ -16,17 +16,18 @@ from choreo_utils.checks import positive_int
 PAPER_SIZE: tuple[int, int] = (60, 90)
 
 
-def to_unit(frames: np.ndarray, name: str = "frames") -> np.ndarray:
-    """uint8 0..255 → float32 0..1; float frames are checked to lie in [0, 1] and returned as float32."""
+def to_unit(frames: np.ndarray, name: str = "frames", dtype: type = np.float32) -> np.ndarray:
+    """uint8 0..255 → floats 0..1 (``dtype``, float32 by default); float frames are checked to lie in [0, 1] and
+    returned as ``dtype``."""
     frames = np.asarray(frames)
     if frames.dtype == np.uint8:
-        return frames.astype(np.float32) / 255.0
+        return frames.astype(dtype) / dtype(255.0)
     if not np.issubdtype(frames.dtype, np.floating):
         raise TypeError(f"{name} must be uint8 (0..255) or float (0..1); got dtype {frames.dtype}")
     if frames.size and (np.nanmin(frames) < -1e-6 or np.nanmax(frames) > 1 + 1e-6):
         raise ValueError(f"{name} are floats outside [0, 1] (min {np.nanmin(frames):.3g}, max "
                          f"{np.nanmax(frames):.3g}); divide uint8 frames by 255 (or pass the uint8 array)")
-    return frames.astype(np.float32, copy=False)
+    return frames.astype(dtype, copy=False)
 
 
 def check_frames(frames: np.ndarray, channels: int | None = None, name: str = "frames",

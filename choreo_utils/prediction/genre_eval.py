@@ -32,7 +32,7 @@ from choreo_utils.checks import positive_int
 from choreo_utils.prediction.frames import check_frames, to_unit
 from choreo_utils.prediction.judge import classify_windows
 from choreo_utils.prediction.rollouts import copy_last_rollout, fast_rollout, linear_rollout
-from choreo_utils.prediction.study import SeedRun
+from choreo_utils.training import SeedRun
 
 #: Where each window of frames comes from: the real continuation, our model, and the two baselines.
 WINDOW_SOURCES: tuple[str, ...] = ("real", "ConvLSTM", "copy-last", "linear")
@@ -55,8 +55,8 @@ def horizon_windows(future: np.ndarray, window: int, count: int) -> np.ndarray:
 def motion_energy(windows: np.ndarray) -> np.ndarray:
     """How much each window (N, T, H, W, C) moves: the mean absolute difference between consecutive frames (0 for a
     frozen window such as copy-last's; grey levels in [0, 1])."""
-    windows = check_frames(windows, ndim=(5,), name="windows")
-    return np.abs(np.diff(windows.astype(np.float32), axis=1)).mean(axis=(1, 2, 3, 4)).astype(float)
+    windows = to_unit(check_frames(windows, ndim=(5,), name="windows"), "windows")   # uint8 or [0, 1] floats
+    return np.abs(np.diff(windows, axis=1)).mean(axis=(1, 2, 3, 4)).astype(float)
 
 
 def window_labels(window: int, count: int) -> list[str]:

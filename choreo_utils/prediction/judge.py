@@ -16,7 +16,7 @@ import numpy as np
 from choreo_utils.checks import positive_int
 from choreo_utils.config import GENRES
 from choreo_utils.prediction.frames import check_frames, to_unit
-from choreo_utils.prediction.study import SeedRun, over_seeds
+from choreo_utils.training import SeedRun, over_seeds
 
 
 def build_genre_classifier(window: int, frame_shape: tuple[int, int, int], n_classes: int = len(GENRES),

@@ -9,49 +9,14 @@ independent samples — the split keeps them together for the same reason.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from choreo_utils.checks import positive_int
-from choreo_utils.prediction.frames import check_frames
-
-
-@dataclasses.dataclass
-class SeedRun:
-    """One training of one architecture under one seed: its trained weights, loss per epoch and seconds per epoch."""
-
-    seed: int
-    weights: list[np.ndarray]
-    history: dict[str, list[float]]
-    epoch_seconds: list[float]
-
-
-def over_seeds(build: Callable[[], Any], seeds: Sequence[int], fit_one: Callable[[Any, int], Any],
-               what: str = "train_seeds") -> tuple[Any, list[SeedRun]]:
-    """Train one architecture once per seed: ``(model, runs)``, the model holding the last seed's weights.
-
-    ``build()`` is called once, under ``runtime.set_seed`` of the first seed (its graph is traced once); later seeds
-    get the weights a fresh build under them would have (:func:`choreo_utils.runtime.reinitialize`) — the same
-    numbers as a fresh build, without re-tracing. ``fit_one(model, seed)`` trains and returns a
-    :class:`choreo_utils.training.TrainResult`. ``build`` must not compile with a seed of its own."""
-    from choreo_utils import runtime  # noqa: PLC0415
-
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError(f"{what} needs at least one seed (e.g. PRED_SEEDS = [0, 1, 2])")
-    model, runs = None, []
-    for seed in seeds:
-        if model is None:
-            runtime.set_seed(seed)
-            model = build()
-        else:
-            runtime.reinitialize(model, build, seed)
-        result = fit_one(model, seed)
-        runs.append(SeedRun(seed, [np.array(w) for w in model.get_weights()], result.history, result.epoch_seconds))
-    return model, runs
+from choreo_utils.prediction.frames import check_frames, to_unit
+from choreo_utils.training import SeedRun, over_seeds
 
 
 def train_seeds(build: Callable[[tuple[int, int, int]], Any], x: np.ndarray, y: np.ndarray, seeds: Sequence[int],
@@ -64,7 +29,7 @@ def train_seeds(build: Callable[[tuple[int, int, int]], Any], x: np.ndarray, y: 
     epochs = positive_int(epochs, "epochs")
     _, runs = over_seeds(lambda: build(shape), seeds, lambda model, seed: train(
         model, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
-        progress=f"{label}, seed {seed}" if progress else False))
+        progress=f"{label}, seed {seed}" if progress else False), what="train_seeds")
     return runs
 
 
@@ -75,11 +40,13 @@ def with_weights(model: Any, run: SeedRun) -> Any:
 
 
 def mse_per_sequence(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
-    """MSE of each sequence and frame: (N, T, H, W, C) pairs → (N, T) (the same numbers as ``frame_metrics``)."""
-    pred, true = check_frames(pred, ndim=(5,), name="predictions"), check_frames(true, ndim=(5,), name="targets")
+    """MSE of each sequence and frame: (N, T, H, W, C) pairs → (N, T) (the same numbers as ``frame_metrics``), on
+    grey levels in [0, 1] (uint8 frames are scaled, floats outside [0, 1] refused: ``to_unit``)."""
+    pred = to_unit(check_frames(pred, ndim=(5,), name="predictions"), "predictions", dtype=np.float64)
+    true = to_unit(check_frames(true, ndim=(5,), name="targets"), "targets", dtype=np.float64)
     if pred.shape != true.shape:
         raise ValueError(f"predictions {pred.shape} and targets {true.shape} must be aligned (same shape)")
-    return ((pred.astype(np.float64) - true) ** 2).mean(axis=(2, 3, 4))
+    return ((pred - true) ** 2).mean(axis=(2, 3, 4))
 
 
 def by_unit(values: np.ndarray, units: Sequence[Any]) -> np.ndarray:

@@ -9,12 +9,15 @@ test accuracy, a bootstrap over seeds *and* test videos (``stats.paired_bootstra
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from choreo_utils import stats
+
+if TYPE_CHECKING:
+    from choreo_utils.classifier import SeedScores
 
 TUNERS = ("hyperband", "random")
 
@@ -153,19 +156,22 @@ def short_trial_effect(base: pd.DataFrame, other: pd.DataFrame) -> tuple[pd.Data
 
 
 def retrain_over_seeds(train, val, test, params: dict[str, Any], seeds: Sequence[int], epochs: int,
-                       curves: bool = True) -> dict[str, Any]:
+                       curves: bool = True, name: str = "BiLSTM") -> SeedScores:
     """Train ``params`` for exactly ``epochs`` under each seed (no early stopping: validation selects nothing
-    here) and score the test videos. One model, re-initialised per seed; validation is scored for the first
-    seed's curves only (``curves``). Returns ``{"table"`` (per seed: ``classifier.summary_row`` — training accuracy
-    scored in inference mode — plus ``train_accuracy_curve``, the last epoch's training accuracy as the curve
-    reports it), ``"video_correct"`` (seeds, videos) 0/1, ``"clip_accuracy"``, ``"videos"``, ``"history"`` (first
-    seed)``}``."""
+    here) and score the test videos. One model, re-initialised per seed (``training.seeded_model``); validation
+    is scored for the first seed's curves only (``curves``).
+
+    Returns :class:`~choreo_utils.classifier.SeedScores` with one variant, ``name``: ``table`` indexed by seed
+    (``classifier.summary_row`` — training accuracy scored in inference mode — plus ``epochs_run`` and
+    ``train_accuracy_curve``, the last epoch's training accuracy as the curve reports it), ``video_correct``
+    (seeds, videos) 0/1 (``.correct()``), ``videos``, ``seeds`` and ``history`` (the first seed's)."""
     from choreo_utils import classifier, runtime  # noqa: PLC0415
 
     model, rows, correct, videos, history = None, [], [], None, None
+    seeds = [int(s) for s in seeds]
     for i, seed in enumerate(seeds):
         with runtime.filtered_native_stderr():   # TensorFlow's benign native log lines (runtime.BENIGN_TF_STDERR)
-            run = classifier.fit_evaluate(train, val if (curves and i == 0) else None, test, params, seed=int(seed),
+            run = classifier.fit_evaluate(train, val if (curves and i == 0) else None, test, params, seed=seed,
                                           epochs=int(epochs), model=model, progress=False)
         model, res = run["model"], run["test"]
         vp = res["video_probs"]
@@ -174,8 +180,7 @@ def retrain_over_seeds(train, val, test, params: dict[str, Any], seeds: Sequence
             raise ValueError("the test videos differ between seeds: pass the same test split to every run")
         correct.append((vp.to_numpy().argmax(1) == res["video_labels"]).astype(float))
         history = run["history"] if i == 0 else history
-        rows.append({"seed": int(seed), **classifier.summary_row(run), "epochs_run": run["epochs_run"],
+        rows.append({"seed": seed, **classifier.summary_row(run), "epochs_run": run["epochs_run"],
                      "train_accuracy_curve": float(run["history"]["accuracy"][-1])})
-    table = pd.DataFrame(rows).set_index("seed")
-    return {"table": table, "video_correct": np.stack(correct), "clip_accuracy": table["test_clip_accuracy"],
-            "videos": videos, "history": history}
+    return classifier.SeedScores(table=pd.DataFrame(rows).set_index("seed"), video_correct={name: np.stack(correct)},
+                                 videos=videos, seeds=seeds, history={name: history})
