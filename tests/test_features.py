@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from choreo_utils import features, io_utils, letsdance, video
+from choreo_utils import bundle, features, io_utils, letsdance, video
 
 
 @pytest.fixture(scope="module")
@@ -377,3 +377,15 @@ def test_extract_features_names_missing_index_columns(tmp_path):
                        match=r"frame index given to extract_features is missing column\(s\) \['video_id'\]"):
         features.extract_features(pd.DataFrame({"path": ["a.jpg"]}), _toy_extractor(), cache_root=tmp_path,
                                   progress=False)
+
+
+def test_a_truncated_model_file_in_a_saved_extractor_is_named(tmp_path):
+    ex = features.build_extractor("mobilenet_v3_small", 32, weights=None)
+    folder = features.save_extractor(ex, tmp_path / "saved")
+    again = features.load_extractor(folder)
+    frames = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    np.testing.assert_allclose(again(frames), ex(frames), rtol=1e-5, atol=1e-6)
+    data = (folder / "extractor.keras").read_bytes()
+    (folder / "extractor.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(bundle.BundleError, match=r"extractor.keras \(saved extractor\) cannot be loaded.*notebook"):
+        features.load_extractor(folder)
