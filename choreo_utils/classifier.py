@@ -144,10 +144,18 @@ def _log_loss(probs: np.ndarray, labels: np.ndarray) -> float:
 
 def evaluate(model, x: np.ndarray, labels: Sequence[int], video_ids: Sequence[str]) -> dict[str, Any]:
     """Clip- and video-level accuracy and cross-entropy on ``x``; video level averages clip probabilities."""
+    if len(labels) == 0:
+        raise ValueError("no clips to evaluate: the split is empty — check the split or the clip length")
+    return evaluate_probs(predict_proba(model, x), labels, video_ids)
+
+
+def evaluate_probs(probs: np.ndarray, labels: Sequence[int], video_ids: Sequence[str]) -> dict[str, Any]:
+    """:func:`evaluate` from clip probabilities (clips, classes) already computed (e.g. by ``towers``)."""
     labels = np.asarray(labels, dtype=int)
     if len(labels) == 0:
         raise ValueError("no clips to evaluate: the split is empty — check the split or the clip length")
-    probs = predict_proba(model, x)
+    if len(probs) != len(labels):
+        raise ValueError(f"one row of probabilities per clip is needed: {len(probs)} rows, {len(labels)} labels")
     vp = video_probabilities(probs, video_ids)
     vlabels = pd.Series(labels, index=np.asarray(video_ids)).groupby(level=0).first().loc[vp.index].to_numpy()
     return {

@@ -28,6 +28,11 @@ def _sweep_run(task: tuple) -> dict[str, Any]:
                        min_delta=min_delta, progress=False, model=_WORKER_MODELS.get(key), bn_from_data=bn_from_data,
                        **variant)
     _WORKER_MODELS[key] = run["model"]
+    return _scores(name, seed, run)
+
+
+def _scores(name: str, seed: int, run: dict[str, Any]) -> dict[str, Any]:
+    """What a sweep keeps of one training (``fit_evaluate`` or ``towers.fit_evaluate_towers``)."""
     res = run["test"]
     vp = res["video_probs"]
     return {"name": name, "seed": seed, "videos": list(vp.index),
@@ -37,6 +42,25 @@ def _sweep_run(task: tuple) -> dict[str, Any]:
                     "clip_accuracy": res["clip_accuracy"], "train_video_accuracy": run["train"]["video_accuracy"],
                     "val_video_accuracy": run["val"]["video_accuracy"] if "val" in run else float("nan"),
                     "epochs_run": run["epochs_run"], "seconds": run["seconds"]}}
+
+
+def _tower_runs(tasks: list[tuple], desc: str) -> list[dict[str, Any]]:
+    """The sweep's trainings as towers (``towers.fit_evaluate_towers``): one group per architecture (the variants
+    with and without shuffled frames share one), results in the order of ``tasks``."""
+    from choreo_utils.towers import fit_evaluate_towers  # noqa: PLC0415
+
+    groups: dict[bool, list[tuple]] = {}
+    for task in tasks:
+        groups.setdefault(bool(task[2].get("temporal", True)), []).append(task)
+    done: dict[tuple[str, int], dict[str, Any]] = {}
+    for temporal, group in groups.items():
+        _, _, _, train_split, val_split, test_split, params, epochs, patience, min_delta, bn_from_data = group[0]
+        runs = fit_evaluate_towers(train_split, val_split, test_split, params, seeds=[t[1] for t in group],
+                                   temporal=temporal, shuffle=[bool(t[2].get("shuffle", False)) for t in group],
+                                   epochs=epochs, patience=patience, min_delta=min_delta, bn_from_data=bn_from_data,
+                                   progress=f"{desc}: {len(group)} towers{'' if temporal else ', mean over frames'}")
+        done.update({(t[0], t[1]): _scores(t[0], t[1], run) for t, run in zip(group, runs)})
+    return [done[(t[0], t[1])] for t in tasks]
 
 
 def _worker_init(threads: int) -> None:
@@ -84,7 +108,7 @@ def shutdown_pool() -> None:
 def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                seeds: Sequence[int] = (0, 1, 2, 3, 4), variants: dict[str, dict[str, bool]] | None = None,
                epochs: int | None = None, patience: int | None = None, min_delta: float = 0.0, label: str = "",
-               jobs: int = 1, bn_from_data: bool = True) -> SeedScores:
+               jobs: int = 1, bn_from_data: bool = True, towers: bool = False) -> SeedScores:
     """Train every variant under every seed on the same splits; each run is seeded, so its numbers do not depend
     on which process ran it or what ran before.
 
@@ -92,6 +116,9 @@ def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, p
     second graph tracing). ``jobs`` > 1 runs trainings side by side in that many worker processes (started once
     per session, each with its share of the CPU threads; on 2 cores, 2 processes gave 1.7× here). The workers are
     started with ``spawn``: from a script, call it under ``if __name__ == "__main__":`` (notebooks need nothing).
+    ``towers=True`` trains every seed of an architecture at once instead, as towers of one compiled step
+    (:mod:`choreo_utils.towers`: each tower its own initialisation, batch order, dropout and early stopping;
+    ``jobs`` is then unused).
 
     Returns :class:`~choreo_utils.classifier.SeedScores`: ``table`` (variant, seed, accuracies, epochs run,
     seconds), ``video_correct`` and ``recall`` per variant, the test ``videos`` (columns) and ``seeds`` (rows).
@@ -105,7 +132,9 @@ def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, p
     tasks = [(name, seed, variants[name], train_split, val_split, test_split, params, epochs, patience, min_delta,
               bn_from_data) for name in variants for seed in seeds]
     desc = f"seeds × variants{' — ' + label if label else ''}"
-    if jobs > 1 and len(tasks) > 1:
+    if towers:
+        done = _tower_runs(tasks, desc)
+    elif jobs > 1 and len(tasks) > 1:
         done = list(bar(_pool(int(jobs)).map(_sweep_run, tasks), total=len(tasks), desc=desc, unit="run"))
     else:
         done = [_sweep_run(t) for t in bar(tasks, desc=desc, unit="run")]
