@@ -1,14 +1,12 @@
 """The Let's Dance dataset: fetch the frame archive, extract a subset, index the frames.
 
-Let's Dance (Castro et al., "Let's Dance: Learning From Online Dance Videos", arXiv:1801.07388;
-project page https://www.cc.gatech.edu/cpl/projects/dance/) ships its RGB frames as one archive,
-``rgb.tar.gz``, laid out as::
+Let's Dance (Castro et al., "Let's Dance: Learning From Online Dance Videos", arXiv:1801.07388; project page
+https://www.cc.gatech.edu/cpl/projects/dance/) ships its RGB frames as one archive, ``rgb.tar.gz``, laid out as::
 
     rgb/<genre>/<ytid>_<NNN>_<FFFF>.jpg      e.g.  rgb/tap/2TU7dE_9Vi4_341_0195.jpg
 
 * ``<genre>`` is one of the 16 names in :data:`choreo_utils.config.GENRES`;
-* ``<ytid>`` is an 11-character YouTube id, which may itself contain ``_`` and ``-``
-  (so names are parsed from the right);
+* ``<ytid>`` is an 11-character YouTube id, which may itself contain ``_`` and ``-`` (parsed from the right);
 * ``<NNN>`` is a 3-digit segment number: a *video* is ``<ytid>_<NNN>``, one clip of one upload;
 * ``<FFFF>`` is a 4-digit frame index starting at ``0001``.
 
@@ -19,8 +17,8 @@ Typical use::
     letsdance.extract_subset(archive, data_dir() / "letsdance", max_frames_per_video=30)
     frames = letsdance.index_frames(data_dir() / "letsdance")   # one row per frame
 
-No download URL is hard-coded (it could not be verified offline): pass the one from the project page,
-or a local path to an archive you already have, to :func:`download`.
+No download URL is hard-coded (it could not be verified offline): pass the one from the project page, or a local
+path to an archive you already have, to :func:`download`.
 
 Everything here is safe to interrupt and re-run: downloads resume from ``<dest>.part``, extraction
 skips files already written, every file is written atomically (complete or absent), and

@@ -141,3 +141,10 @@ def test_no_private_name_crosses_a_module_boundary_beyond_the_known_ones():
 ])
 def test_the_contract_check_catches_what_it_names(edges, expected):
     assert _breaks(edges) == expected
+
+
+def test_no_module_over_400_lines():
+    """One job per module: a module that grows past 400 lines is split by job (as genre_eval and features were)."""
+    long = {str(p.relative_to(PACKAGE.parent)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    assert not long, f"split these modules by job: {long}"
