@@ -30,6 +30,7 @@ def main() -> None:
 
     spec = synthetic.plan_dataset(videos_per_genre=1, seed=0)[0]["spec"]
     frames = synthetic.render_video(spec, 32, size=(96, 144))
+    print(f"CPU: {profiling.cpu_model()}")
     rows = []
     for size in args.sizes:
         ex = features.build_extractor("inception_v3", size, weights=None)

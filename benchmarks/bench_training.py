@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -35,17 +34,6 @@ import numpy as np
 
 from choreo_utils import classifier, pipeline, profiling, runtime, sweep
 from choreo_utils import params as params_file
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -74,7 +62,7 @@ def run_benchmark() -> None:
     model = classifier.build_classifier(train[0].shape[1], train[0].shape[2], **classifier.model_kwargs(params))
     flops = profiling.classifier_train_flops(model)
 
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores")
+    print(f"CPU: {profiling.cpu_model()}")
     gemm = profiling.gemm_gflops()
     print(f"GEMM float32: {gemm:.1f} GFLOP/s")
     print(f"Table I BiLSTM on {train[0].shape[1]} × {train[0].shape[2]} features ({data.extractor_label}): "

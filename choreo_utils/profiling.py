@@ -57,6 +57,20 @@ def classifier_train_flops(model) -> float:
     return 3.0 * forward
 
 
+def cpu_model() -> str:
+    """This machine's CPU model and logical core count, for printing beside speed figures."""
+    import os  # noqa: PLC0415
+    import platform  # noqa: PLC0415
+
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), name)
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} logical cores"
+
+
 def gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
     """This machine's float32 matrix-multiply speed right now (GFLOP/s, best of ``repeats``), via TensorFlow."""
     import tensorflow as tf  # noqa: PLC0415

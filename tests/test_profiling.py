@@ -64,3 +64,12 @@ def test_classifier_training_flops_are_counted_from_the_layers():
     blind = classifier.build_classifier(t, d, lstm_units=u, dense1=d1, dense2=d2, temporal=False)
     assert profiling.classifier_train_flops(blind) == 3 * (2 * t * d + t * d + (2 * d * d1 + d1) + (2 * d1 * d2 + d2)
                                                            + (2 * d2 * k + k))
+
+
+def test_cpu_model_names_the_processor_and_the_core_count():
+    import os
+
+    from choreo_utils import profiling
+
+    text = profiling.cpu_model()
+    assert text.endswith(f", {os.cpu_count()} logical cores") and len(text) > len(", 1 logical cores")
