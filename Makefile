@@ -44,7 +44,6 @@ unit: $(DOCS_STAMP)  ## unit tests only (with the docs extra, so the site builde
 notebooks: $(STAMP)  ## execute every notebook with params/smoke.yaml (papermill injects, nbval runs)
 	$(BIN)/python scripts/run_notebooks.py --params params/smoke.yaml --prepare-only --output-dir artifacts/smoke/notebooks
 	CHOREO_SMOKE=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider artifacts/smoke/notebooks -q
-	$(BIN)/python -m pytest -m notebooks -q  # the real-data route and the simulated Colab first run
 
 lint: $(STAMP)  ## ruff check (pyproject's [tool.ruff]) on the package, scripts, tests, benchmarks and notebooks
 	$(BIN)/ruff check .
@@ -71,11 +70,11 @@ $(COLAB_VENV)/.installed: pyproject.toml requirements/colab.txt
 	$(COLAB_VENV)/bin/python -m pip install --upgrade pip
 	$(COLAB_VENV)/bin/python -m pip install -c requirements/colab.txt -e ".[dev]"
 	touch $@
-colab-check: $(COLAB_VENV)/.installed  ## smoke notebooks on Colab's stack (TensorFlow 2.20, Keras 3.13, ipywidgets 7.7.1, ...)
-	rm -rf artifacts/smoke
+# Each stack runs every notebook once: `make notebooks` the synthetic route on the pinned stack, `make colab-check`
+# the real-data route (every notebook on a Let's Dance-layout archive) and the simulated Colab first run on Colab's.
+colab-check: $(COLAB_VENV)/.installed  ## every notebook (real-data route, smoke parameters) and the Colab first run, on Colab's stack (TensorFlow 2.20, Keras 3.13, ipywidgets 7.7.1, ...)
 	$(COLAB_VENV)/bin/python -c "from choreo_utils import runtime; print(runtime.versions_line())"
-	$(COLAB_VENV)/bin/python scripts/run_notebooks.py --params params/smoke.yaml --prepare-only --output-dir artifacts/smoke/notebooks
-	CHOREO_SMOKE=1 $(COLAB_VENV)/bin/python -m pytest --nbval-lax -p no:cacheprovider artifacts/smoke/notebooks -q
+	$(COLAB_VENV)/bin/python -m pytest -m notebooks -p no:cacheprovider -q  # tests/test_real_data_route.py, tests/test_colab_bootstrap.py
 
 lab: $(STAMP)  ## open JupyterLab in the project environment
 	$(BIN)/jupyter lab notebooks/

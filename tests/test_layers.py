@@ -27,7 +27,7 @@ LAYERS: dict[str, int] = {
     # way every model of the package is fitted sits here, below the classifier and the predictor that use it too
     "extractor": 2, "pretext": 2, "backbones": 2, "features": 2, "weights": 2, "training": 2,
     # 3 models and studies
-    "classifier": 3, "towers": 3, "sweep": 3, "tuning": 3, "prediction": 3,
+    "classifier": 3, "towers": 3, "sweep": 3, "tuning": 3, "prediction": 3, "choreography": 3,
     # 4 orchestration; the tuning command line (python -m choreo_utils.tuning) exports features through pipeline
     "pipeline": 4, "viz": 4, "widgets": 4, "tuning.cli": 4, "tuning.__main__": 4,
     # the package root: re-exports for notebooks

@@ -27,12 +27,14 @@ Modules (every public name is re-exported here, so ``synthetic.generate_dataset`
 * :mod:`~choreo_utils.synthetic.dataset` — the dataset on disk: plan the videos, write the JPEGs and the
   manifest, read the ground truth back (``plan_dataset``, ``generate_dataset``, ``video_specs``).
 """
-from choreo_utils.synthetic.dataset import (GENERATOR_VERSION, JOINTS, MANIFEST, generate_dataset,
-                                           oracle_pose_frames, plan_dataset, pose_features, video_specs)
+from choreo_utils.synthetic.dataset import (GENERATOR_VERSION, JOINTS, MANIFEST, dance_poses, generate_dataset,
+                                           oracle_pose_frames, plan_dataset, pose_features, pose_vectors,
+                                           video_specs)
 from choreo_utils.synthetic.genres import FAMILIES, FAMILY_NAMES, GENRE_STYLE, describe_genres
 from choreo_utils.synthetic.motion import BODY_LENGTHS, PROGRAMS, Program
 from choreo_utils.synthetic.render import VideoSpec, pose_sequence, render_video
 
 __all__ = ["BODY_LENGTHS", "FAMILIES", "FAMILY_NAMES", "GENERATOR_VERSION", "GENRE_STYLE", "JOINTS", "MANIFEST",
-           "PROGRAMS", "Program", "VideoSpec", "describe_genres", "generate_dataset", "oracle_pose_frames",
-           "plan_dataset", "pose_features", "pose_sequence", "render_video", "video_specs"]
+           "PROGRAMS", "Program", "VideoSpec", "dance_poses", "describe_genres", "generate_dataset",
+           "oracle_pose_frames", "plan_dataset", "pose_features", "pose_sequence", "pose_vectors", "render_video",
+           "video_specs"]

@@ -277,16 +277,30 @@ def video_specs(root: str | os.PathLike) -> "pd.DataFrame":  # noqa: F821
                           **dataclasses.asdict(item["spec"])} for item in plan]).set_index("video_id")
 
 
-def _pose_frame_features(joints: np.ndarray, body_height: float) -> np.ndarray:
-    """(T, 2, J, 2) pixel joints → (T, 4J + 4) features in body heights.
+def pose_vectors(joints: np.ndarray, body_height: float, hip_origin: str = "mean") -> np.ndarray:
+    """(T, 2, J, 2) pixel joints (``pose_sequence``) → (T, 4J + 4) oracle-pose vectors in body heights.
 
     Each figure's joints relative to its own hip (its pose), the lead's hip relative to its mean position over the
-    video (travel and bounce), and the follower's hip relative to the lead's (the couple's hold)."""
+    video (``hip_origin="mean"``, the oracle pose of notebook 03) or to its first position (``"first"``: the same
+    numbers for a frame whatever the length of the dance, as a generator needs), and the follower's hip relative
+    to the lead's (the couple's hold)."""
+    if hip_origin not in ("mean", "first"):
+        raise ValueError(f"hip_origin must be 'mean' or 'first'; got {hip_origin!r}")
     hips = joints[:, :, :1, :]                                      # joint 0 is the hip
     pose = (joints - hips).reshape(len(joints), -1)
-    lead_hip = joints[:, 0, 0, :] - joints[:, 0, 0, :].mean(axis=0)
+    lead = joints[:, 0, 0, :]
+    lead_hip = lead - (lead.mean(axis=0) if hip_origin == "mean" else lead[0])
     follow_rel = joints[:, 1, 0, :] - joints[:, 0, 0, :]
     return (np.concatenate([pose, lead_hip, follow_rel], axis=1) / body_height).astype(np.float32)
+
+
+def dance_poses(spec: VideoSpec, n_frames: int, size: tuple[int, int] = (96, 144), fps: float = 25.0,
+                hip_origin: str = "mean") -> np.ndarray:
+    """The oracle pose of video ``spec`` danced for ``n_frames`` (any length, more than the video on disk has):
+    (n_frames, 48) float32 in body heights (:func:`pose_vectors`; with ``hip_origin="first"`` frame ``t`` has the
+    same numbers whatever ``n_frames`` is)."""
+    return pose_vectors(pose_sequence(spec, int(n_frames), tuple(size), float(fps)), spec.scale * size[0],
+                        hip_origin)
 
 
 def oracle_pose_frames(index) -> np.ndarray:
@@ -336,8 +350,7 @@ def pose_features(root: str | os.PathLike, progress: bool = False) -> dict[str, 
             pass                                             # damaged or older: recompute below
     size, fps, n = tuple(m["size"]), float(m["fps"]), int(m["frames_per_video"])
     plan = plan_dataset(m["videos_per_genre"], m["seed"], m["motion_cue"], m["appearance_cue"])
-    out = {item["video_id"]: _pose_frame_features(pose_sequence(item["spec"], n, size, fps),
-                                                  item["spec"].scale * size[0])
+    out = {item["video_id"]: dance_poses(item["spec"], n, size, fps)
            for item in progress_bar(plan, desc="oracle pose", unit="video", disable=not progress)}
     with atomic_path(path) as tmp:
         _write_npz(tmp, {"_key": np.array(key), **out})

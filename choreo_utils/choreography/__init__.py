@@ -1,0 +1,21 @@
+"""The choreographer (notebook 07, under construction): genre-conditioned dance generation in pose space.
+
+* :mod:`~choreo_utils.choreography.poses` — the one pose layout (sequences, frames, joints, 2), checked; labelled
+  :class:`Dances`; disjoint id sets; windows;
+* :mod:`~choreo_utils.choreography.sources` — pose arrays of the synthetic default at any length (the only module
+  here that imports the synthetic package);
+* :mod:`~choreo_utils.choreography.baselines` — zero-velocity, repeat-the-last-cycle, nearest-neighbour retrieval;
+* :mod:`~choreo_utils.choreography.yardsticks` — motion energy, acceleration, diversity, multimodality,
+  nearest-training distance, tempo.
+
+Importing it does not import TensorFlow.
+"""
+from choreo_utils.choreography.baselines import cycle_period, nearest_neighbour, repeat_last_cycle, zero_velocity
+from choreo_utils.choreography.poses import Dances, check_disjoint, check_poses, windows
+from choreo_utils.choreography.sources import synthetic_dances
+from choreo_utils.choreography.yardsticks import (acceleration, diversity, dominant_frequency, motion_energy,
+                                                  multimodality, nearest_distance)
+
+__all__ = ["Dances", "acceleration", "check_disjoint", "check_poses", "cycle_period", "diversity",
+           "dominant_frequency", "motion_energy", "multimodality", "nearest_distance", "nearest_neighbour",
+           "repeat_last_cycle", "synthetic_dances", "windows", "zero_velocity"]

@@ -1,0 +1,139 @@
+"""choreo_utils.choreography: the pose layout, the synthetic source, the baselines and the yardsticks."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from choreo_utils import choreography as CH
+from choreo_utils import synthetic
+from choreo_utils.config import GENRES
+
+
+def _sine(n=1, t=40, joints=3, period=5.0, phase=0.0):
+    frames = np.arange(t)[None, :, None, None]
+    return np.sin(2 * np.pi * frames / period + phase) * np.ones((n, 1, joints, 2))
+
+
+# ------------------------------------------------------------------------------------------- layout
+def test_check_poses_reshapes_flat_vectors_and_names_bad_input():
+    flat = np.zeros((2, 5, 48))
+    assert CH.check_poses(flat).shape == (2, 5, 24, 2) and CH.check_poses(flat).dtype == np.float32
+    with pytest.raises(ValueError, match=r"\(sequences, frames, joints, 2\).*got shape \(5, 24, 2\).*poses\[None\]"):
+        CH.check_poses(np.zeros((5, 24, 2)))
+    bad = np.zeros((3, 4, 2, 2))
+    bad[1, 2, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinite coordinates in 1 sequence\(s\) \(first: index 1\)"):
+        CH.check_poses(bad)
+    with pytest.raises(ValueError, match="have 4 frames but at least 10 are needed"):
+        CH.check_poses(np.zeros((1, 4, 2, 2)), "context", min_frames=10)
+    with pytest.raises(TypeError, match="must be numbers"):
+        CH.check_poses(np.array([["a"]]))
+
+
+def test_dances_check_their_labels_and_name_unknown_genres():
+    d = CH.Dances(np.zeros((3, 4, 2, 2)), [0, 1, 1], ["a", "b", "c"], ("waltz", "tango"))
+    assert len(d.with_ids(["b", "c"])) == 2 and d.genre_index("tango") == 1 and d.genre_index(0) == 0
+    with pytest.raises(ValueError, match="genre 'salsa' is not one of the 2 genres.*waltz, tango"):
+        d.genre_index("salsa")
+    with pytest.raises(ValueError, match=r"genre labels must lie in 0\.\.1"):
+        CH.Dances(np.zeros((2, 4, 2, 2)), [0, 2], ["a", "b"], ("waltz", "tango"))
+    with pytest.raises(ValueError, match="one genre and one id per sequence"):
+        CH.Dances(np.zeros((2, 4, 2, 2)), [0], ["a", "b"], ("waltz", "tango"))
+
+
+def test_check_disjoint_names_the_pair_that_shares_ids():
+    CH.check_disjoint(generator=["a", "b"], judge=["c"], evaluation=["d"])
+    with pytest.raises(ValueError, match=r"judge and evaluation share 1 id\(s\) \(e.g. c\)"):
+        CH.check_disjoint(generator=["a"], judge=["c", "x"], evaluation=["c"])
+
+
+# ------------------------------------------------------------------------------------------ source
+def test_synthetic_dances_are_the_oracle_pose_of_the_videos_and_extend_them(tiny_dataset):
+    on_disk = synthetic.pose_features(tiny_dataset)                          # (12 frames, 48) per video
+    d = CH.synthetic_dances(videos_per_genre=2, seed=3, n_frames=30, size=(48, 72))
+    assert d.poses.shape == (2 * len(GENRES), 30, 24, 2) and sorted(set(d.genres)) == list(range(len(GENRES)))
+    plan = synthetic.plan_dataset(2, 3)
+    for i in (0, 5, 31):
+        mine, disk = d.poses[i, :12].reshape(12, 48), on_disk[plan[i]["video_id"]]
+        np.testing.assert_allclose(np.delete(mine, [44, 45], axis=1), np.delete(disk, [44, 45], axis=1), atol=1e-6)
+        offset = mine[:, 44:46] - disk[:, 44:46]               # hip travel: from the first frame, not the mean
+        np.testing.assert_allclose(offset, np.broadcast_to(offset[0], offset.shape), atol=1e-6)
+        np.testing.assert_allclose(mine[0, 44:46], 0.0, atol=1e-7)
+        assert d.ids[i] == plan[i]["youtube_id"] and GENRES[d.genres[i]] == plan[i]["genre"]
+    one = CH.synthetic_dances(videos_per_genre=2, seed=3, n_frames=30, size=(48, 72), video_ids=[plan[5]["video_id"]])
+    np.testing.assert_array_equal(one.poses[0], d.poses[5])
+    with pytest.raises(ValueError, match="not in this synthetic set"):
+        CH.synthetic_dances(videos_per_genre=2, seed=3, video_ids=["nope_001"])
+
+
+# --------------------------------------------------------------------------------------- baselines
+def test_zero_velocity_and_repeat_last_cycle():
+    context = _sine(t=20, period=5.0)
+    np.testing.assert_allclose(CH.zero_velocity(context, 3), np.repeat(context[:, -1:], 3, axis=1), rtol=1e-6)
+    assert CH.cycle_period(context).tolist() == [5]
+    future = _sine(t=32, period=5.0)[:, 20:]
+    np.testing.assert_allclose(CH.repeat_last_cycle(context, 12), future, atol=1e-6)
+    assert CH.cycle_period(_sine(t=30, period=7.0)).tolist() == [7]
+    assert CH.cycle_period(np.zeros((1, 10, 2, 2))).tolist() == [2]                 # still: nothing to loop
+
+
+def test_nearest_neighbour_returns_the_continuation_it_matched_and_noise_disguises_it():
+    rng = np.random.default_rng(0)
+    library = np.cumsum(rng.normal(size=(4, 30, 3, 2)), axis=1).astype(np.float32)
+    context = library[2:3, 7:12] + 0.01                   # a training window, nudged: the same match
+    exact = CH.nearest_neighbour(library[2:3, 7:12], library, horizon=6)
+    np.testing.assert_allclose(exact, library[2:3, 12:18], atol=1e-5)
+    noisy = CH.nearest_neighbour(library[2:3, 7:12], library, horizon=6, noise=0.1, seed=1)
+    assert 0.05 < np.std(noisy - exact) < 0.2
+    moved = CH.nearest_neighbour(context, library, horizon=6)   # continues from the context's own last pose
+    np.testing.assert_allclose(moved, library[2:3, 12:18] + 0.01, atol=1e-5)
+    with pytest.raises(ValueError, match="cannot hold a 5-frame match and 30 more"):
+        CH.nearest_neighbour(context, library, horizon=30)
+
+
+# -------------------------------------------------------------------------------------- yardsticks
+def test_energy_and_acceleration_measure_what_they_say():
+    t = np.arange(10, dtype=float)[None, :, None, None]
+    still = np.zeros((1, 10, 2, 2))
+    line = np.concatenate([t * 0.3, t * 0.4], axis=-1) * np.ones((1, 1, 2, 1))      # 0.5 per frame, no curve
+    curve = np.concatenate([t ** 2, 0 * t], axis=-1) * np.ones((1, 1, 2, 1))        # second difference 2
+    assert CH.motion_energy(still)[0] == 0 and CH.motion_energy(line)[0] == pytest.approx(0.5)
+    assert CH.acceleration(line)[0] == pytest.approx(0, abs=1e-5) and CH.acceleration(curve)[0] == pytest.approx(2)
+
+
+def test_diversity_multimodality_and_nearest_distance():
+    rng = np.random.default_rng(0)
+    same = np.ones((10, 4))
+    assert CH.diversity(same) == (0.0, 200)
+    spread = rng.normal(size=(500, 4))
+    value, pairs = CH.diversity(spread, pairs=2000)
+    assert pairs == 2000 and value == pytest.approx(np.sqrt(2 * 4), rel=0.1)    # E|x - y| for N(0, I₄)
+    labels = np.repeat([0, 1], 250)
+    tight = np.where(labels[:, None] == 0, 0.0, 10.0) + 0.01 * spread            # two far clusters, tight inside
+    within, drawn = CH.multimodality(tight, labels)
+    assert drawn == 40 and within < 0.1 < CH.diversity(tight)[0]
+    assert CH.nearest_distance(spread[:3], spread).tolist() == [0.0, 0.0, 0.0]
+    assert CH.nearest_distance(spread[:1] + 100.0, spread)[0] > 90
+
+
+def test_dominant_frequency_finds_the_tempo():
+    fps = 25.0
+    for hz in (1.25, 2.5):
+        assert CH.dominant_frequency(_sine(t=100, period=fps / hz), fps)[0] == pytest.approx(hz, abs=0.25)
+
+
+def test_baselines_and_yardsticks_run_without_the_synthetic_package():
+    """Honest by construction: nothing that generates or judges imports the motion programs."""
+    code = """
+import sys
+sys.modules["choreo_utils.synthetic"] = None          # unimportable
+import numpy as np
+from choreo_utils.choreography import baselines, poses, yardsticks
+x = np.random.default_rng(0).normal(size=(2, 12, 3, 2))
+baselines.repeat_last_cycle(x, 5); baselines.nearest_neighbour(x[:, :4], x, 5); yardsticks.motion_energy(x)
+assert "choreo_utils.synthetic" not in [m for m in sys.modules if sys.modules[m] is not None]
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
