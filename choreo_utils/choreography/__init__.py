@@ -6,16 +6,20 @@
   here that imports the synthetic package);
 * :mod:`~choreo_utils.choreography.baselines` — zero-velocity, repeat-the-last-cycle, nearest-neighbour retrieval;
 * :mod:`~choreo_utils.choreography.yardsticks` — motion energy, acceleration, diversity, multimodality,
-  nearest-training distance, tempo.
+  nearest-training distance, tempo;
+* :mod:`~choreo_utils.choreography.generator` — the generator: velocity GRU conditioned on genre and a
+  per-sequence latent (CVAE), trained closed-loop (auto-conditioning), with its ablations.
 
 Importing it does not import TensorFlow.
 """
 from choreo_utils.choreography.baselines import cycle_period, nearest_neighbour, repeat_last_cycle, zero_velocity
+from choreo_utils.choreography.generator import Generator, GeneratorConfig, build_generator
 from choreo_utils.choreography.poses import Dances, check_disjoint, check_poses, windows
 from choreo_utils.choreography.sources import synthetic_dances
 from choreo_utils.choreography.yardsticks import (acceleration, diversity, dominant_frequency, motion_energy,
                                                   multimodality, nearest_distance)
 
-__all__ = ["Dances", "acceleration", "check_disjoint", "check_poses", "cycle_period", "diversity",
-           "dominant_frequency", "motion_energy", "multimodality", "nearest_distance", "nearest_neighbour",
-           "repeat_last_cycle", "synthetic_dances", "windows", "zero_velocity"]
+__all__ = ["Dances", "Generator", "GeneratorConfig", "acceleration", "build_generator", "check_disjoint",
+           "check_poses", "cycle_period", "diversity", "dominant_frequency", "motion_energy", "multimodality",
+           "nearest_distance", "nearest_neighbour", "repeat_last_cycle", "synthetic_dances", "windows",
+           "zero_velocity"]
