@@ -150,7 +150,7 @@ def _toy_dances(n=16, t=24, joints=3, seed=0):
     rng = np.random.default_rng(seed)
     genres = np.arange(n) % 2
     frames = np.arange(t)[None, :, None, None]
-    period = np.where(genres == 0, 12.0, 6.0)[:, None, None, None]
+    period = np.where(genres == 0, 16.0, 5.0)[:, None, None, None]
     phase = rng.uniform(0, 2 * np.pi, (n, 1, joints, 2))
     poses = 0.3 * np.sin(2 * np.pi * frames / period + phase)
     return CH.Dances(poses, genres, [f"id{i}" for i in range(n)], ("slow", "fast"))
@@ -193,3 +193,38 @@ def test_the_generator_names_bad_requests():
     nan[0, 1, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         gen.generate(nan, ["slow"], horizon=5)
+
+
+# ----------------------------------------------------------------------------------------- judging
+def test_split_ids_gives_disjoint_sets_with_every_genre():
+    from choreo_utils.choreography import judging
+
+    d = CH.Dances(np.zeros((24, 4, 2, 2)), (np.arange(24) // 2) % 3, [f"y{i // 2}" for i in range(24)],
+                  ("a", "b", "c"))
+    parts = judging.split_ids(d, (0.5, 0.25, 0.25), seed=1)
+    assert sum(len(p) for p in parts) == 12 and len(set().union(*map(set, parts))) == 12
+    for part in parts:
+        assert set(d.with_ids(part).genres) == {0, 1, 2}
+    with pytest.raises(ValueError, match="genre 'a' has 2 ids; 3 disjoint sets need one each"):
+        judging.split_ids(d.subset(np.isin(d.ids, ["y0", "y3", "y1", "y2"])), (1, 1, 1))
+
+
+def test_the_judge_sees_motion_and_the_evaluation_scores_each_source_by_window():
+    from choreo_utils.choreography import judging
+
+    dances = _toy_dances(n=96, t=60, seed=1)                           # 16 dances per genre and set
+    frozen = np.repeat(dances.poses[:, :1], 30, axis=1)
+    assert not judging.judged(frozen).any()                            # a frozen dance: nothing to judge
+    train, val, ev = (dances.subset(np.arange(96) % 3 == k) for k in range(3))
+    model = judging.train_judge(train, val, window=12, stride=3, epochs=60, patience=15)
+    real = ev.poses[:, 12:36]                                          # 2 windows of 12 after a 12-frame context
+    res = judging.evaluate(model, real, {"frozen": np.repeat(ev.poses[:, 11:12], 24, axis=1)[None]}, ev.genres,
+                           judging.window_arrays(train, 12, 6)[0], window=12)
+    table = res["table"].set_index(["source", "window"])
+    assert list(table.index.get_level_values("window").unique()) == ["1-12", "13-24"]
+    assert table.loc[("real", "1-12"), "recognition"] > 0.8                 # slow vs fast: told apart
+    assert table.loc[("real", "1-12"), "energy_ratio"] == pytest.approx(1.0)
+    assert table.loc[("frozen", "1-12"), "energy_ratio"] == 0 and table.loc[("frozen", "1-12"), "diversity"] == 0
+    assert res["correct"]["frozen"].shape == (1, len(ev), 2) and len(res["floor"]) == 2
+    with pytest.raises(ValueError, match="the judge takes"):
+        judging.judge(model, ev.poses[:, :10])

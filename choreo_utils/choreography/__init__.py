@@ -8,7 +8,9 @@
 * :mod:`~choreo_utils.choreography.yardsticks` — motion energy, acceleration, diversity, multimodality,
   nearest-training distance, tempo;
 * :mod:`~choreo_utils.choreography.generator` — the generator: velocity GRU conditioned on genre and a
-  per-sequence latent (CVAE), trained closed-loop (auto-conditioning), with its ablations.
+  per-sequence latent (CVAE), trained closed-loop (auto-conditioning), with its ablations;
+* :mod:`~choreo_utils.choreography.judging` — the yardstick: disjoint generator / judge / evaluation ids, a
+  pose-space genre judge (notebook 03's BiLSTM), and the window-by-window evaluation of generated dances.
 
 Importing it does not import TensorFlow.
 """

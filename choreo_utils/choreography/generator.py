@@ -31,7 +31,7 @@ class GeneratorConfig:
     latent: int = 16
     genre_dim: int = 16
     context: int = 10
-    train_frames: int = 40
+    train_frames: int = 64
     block: int = 5
     closed_loop: bool = True
     conditioned: bool = True
