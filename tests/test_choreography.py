@@ -1,4 +1,5 @@
 """choreo_utils.choreography: the pose layout, the synthetic source, the baselines and the yardsticks."""
+import dataclasses
 import subprocess
 import sys
 
@@ -88,8 +89,11 @@ def test_nearest_neighbour_returns_the_continuation_it_matched_and_noise_disguis
     assert 0.05 < np.std(noisy - exact) < 0.2
     moved = CH.nearest_neighbour(context, library, horizon=6)   # continues from the context's own last pose
     np.testing.assert_allclose(moved, library[2:3, 12:18] + 0.01, atol=1e-5)
-    with pytest.raises(ValueError, match="cannot hold a 5-frame match and 30 more"):
-        CH.nearest_neighbour(context, library, horizon=30)
+    long = CH.nearest_neighbour(library[2:3, 7:12], library, horizon=40)    # longer than any library sequence:
+    np.testing.assert_allclose(long[:, :18], library[2:3, 12:30], atol=1e-5)  # its own continuation to the end,
+    assert long.shape == (1, 40, 3, 2) and np.isfinite(long).all()          # then pieces matched to the last 5
+    with pytest.raises(ValueError, match="cannot hold a 5-frame match and one more frame"):
+        CH.nearest_neighbour(context, library[:, :5], horizon=3)
 
 
 # -------------------------------------------------------------------------------------- yardsticks
@@ -160,7 +164,8 @@ def _tiny_generator(closed_loop=True, seed=0):
     from choreo_utils.choreography.generator import Generator, GeneratorConfig
 
     cfg = GeneratorConfig(units=16, latent=4, genre_dim=4, context=4, train_frames=16, block=3, epochs=10,
-                          batch_size=8, learning_rate=1e-2, closed_loop=closed_loop)
+                          batch_size=8, learning_rate=1e-2, closed_loop=closed_loop, free_max=None,
+                          spectral_weight=0.0)                     # acLSTM's 3 + 3, mean-squared error only
     return Generator(3, ("slow", "fast"), cfg, seed=seed)
 
 
@@ -228,3 +233,82 @@ def test_the_judge_sees_motion_and_the_evaluation_scores_each_source_by_window()
     assert res["correct"]["frozen"].shape == (1, len(ev), 2) and len(res["floor"]) == 2
     with pytest.raises(ValueError, match="the judge takes"):
         judging.judge(model, ev.poses[:, :10])
+
+
+# ----------------------------------------------------------------------------------------- skeleton, pictures
+def test_skeleton_places_joints_by_their_offsets_and_checks_its_joints():
+    sk = CH.Skeleton(names=("root", "a", "b"), edges=((1, 2),), roots=(0,), offsets=((1, (0,)), (2, (0, 1))))
+    poses = np.array([[[1.0, 2.0], [0.5, 0.0], [0.0, 0.25]]])         # (frames=1, joints=3, 2)
+    np.testing.assert_allclose(sk.positions(poses)[0], [[1.0, 2.0], [1.5, 2.0], [1.5, 2.25]])
+    with pytest.raises(ValueError, match="outside 0..2"):
+        CH.Skeleton(names=("a", "b", "c"), edges=((0, 3),))
+    with pytest.raises(ValueError, match="poses have 2 joints; this skeleton has 3"):
+        sk.positions(np.zeros((4, 2, 2)))
+    with pytest.raises(ValueError, match="the poses have 2 joints but the skeleton names 3"):
+        CH.Dances(np.zeros((1, 4, 2, 2)), [0], ["x"], ("g",), skeleton=sk)
+
+
+def test_the_synthetic_skeleton_draws_the_renderers_joints():
+    from choreo_utils import synthetic
+    from choreo_utils.choreography import sources
+
+    dances = sources.synthetic_dances(videos_per_genre=1, n_frames=5, seed=0)
+    plan = synthetic.plan_dataset(1, 0)[0]
+    pixels = synthetic.pose_sequence(plan["spec"], 5)                    # (T, 2 figures, 11, 2) in pixels
+    placed = dances.skeleton.positions(dances.poses[0]) * plan["spec"].scale * 96
+    # drawn joints are the renderer's, up to one translation (the lead's first hip position)
+    drawn = placed[:, :22].reshape(5, 2, 11, 2)
+    np.testing.assert_allclose(drawn - drawn[:1, :1, :1], pixels - pixels[:1, :1, :1], atol=1e-3)
+    assert dances.first(3).poses.shape[1] == 3 and dances.first(3).skeleton is dances.skeleton
+
+
+def test_draw_puts_each_dance_in_its_panel_on_one_scale():
+    from choreo_utils.choreography import plots
+
+    sk = CH.Skeleton(names=("a", "b"), edges=((0, 1),))
+    still = np.zeros((3, 2, 2), np.float32)
+    still[:, 1] = [0.0, 1.0]                                             # a vertical bone
+    frames = plots.draw({"real": still, "choreographer": still * 0.5}, sk, size=40, label=False)
+    assert frames.shape == (3, 40, 80, 3) and frames.dtype == np.uint8
+    inked = (frames[0] < 200).any(axis=2)
+    left, right = inked[:, :40], inked[:, 40:]
+    assert left.sum() > right.sum() > 0                                 # the half-length bone is drawn shorter
+    with pytest.raises(ValueError, match="one length"):
+        plots.draw({"a": still, "b": still[:2]}, sk)
+
+
+def test_the_generator_sees_a_roots_velocity_not_its_place():
+    from choreo_utils.choreography.generator import Generator, GeneratorConfig
+
+    dances = _toy_dances()
+    sk = CH.Skeleton(names=("root", "a", "b"), edges=((1, 2),), roots=(0,))
+    dances = CH.Dances(dances.poses, dances.genres, dances.ids, dances.genre_names, skeleton=sk)
+    cfg = GeneratorConfig(units=16, latent=4, genre_dim=4, context=4, train_frames=16, block=3, epochs=2,
+                          batch_size=8, free_max=6)
+    gen = Generator(3, dances.genre_names, cfg, seed=0).fit(dances, progress=False)
+    assert gen.roots == (0,)                                             # taken from the dances' skeleton
+    moved = dances.poses[:2, :4].copy()
+    moved[:, :, 0] += [3.0, -2.0]                                        # the root far from anywhere it trained
+    a = gen.generate(dances.poses[:2, :4], ["slow", "fast"], horizon=6, seed=1)
+    b = gen.generate(moved, ["slow", "fast"], horizon=6, seed=1)
+    np.testing.assert_allclose(b[:, :, 1:], a[:, :, 1:], atol=1e-4)     # the shape does not care where it is
+    np.testing.assert_allclose(b[:, :, 0] - a[:, :, 0], np.broadcast_to([3.0, -2.0], a[:, :, 0].shape), atol=1e-4)
+    assert gen.free_schedule(8) == [3, 3, 6, 6, 6, 6, 6, 6]              # the curriculum: 3 → 6 by half-way
+    with pytest.raises(ValueError, match="roots \\(5,\\) name joints outside 0..2"):
+        Generator(3, dances.genre_names, dataclasses.replace(cfg, roots=(5,)), seed=0).fit(dances, progress=False)
+
+
+def test_the_spectral_loss_forgives_a_late_beat_but_not_a_faded_one():
+    import tensorflow as tf
+
+    from choreo_utils.choreography.generator import _spectrum
+
+    t = np.arange(40, dtype=np.float32)[None, :, None]
+    dance = np.sin(2 * np.pi * t / 8)                                   # 5 whole beats
+    late, faded = np.sin(2 * np.pi * (t - 2) / 8), 0.5 * dance          # a quarter beat late; half the size
+
+    def spectral(a, b):
+        return float(tf.reduce_mean(tf.square(_spectrum(tf, tf.constant(a)) - _spectrum(tf, tf.constant(b)))))
+
+    assert spectral(late, dance) < 1e-6 < 0.01 < spectral(faded, dance)
+    assert np.mean((late - dance) ** 2) > np.mean((faded - dance) ** 2)  # the squared error says the opposite

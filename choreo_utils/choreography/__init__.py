@@ -1,7 +1,7 @@
 """The choreographer (notebook 07, under construction): genre-conditioned dance generation in pose space.
 
-* :mod:`~choreo_utils.choreography.poses` — the one pose layout (sequences, frames, joints, 2), checked; labelled
-  :class:`Dances`; disjoint id sets; windows;
+* :mod:`~choreo_utils.choreography.poses` — the one pose layout (sequences, frames, joints, 2), checked; the
+  :class:`Skeleton` that draws it; labelled :class:`Dances`; disjoint id sets; windows;
 * :mod:`~choreo_utils.choreography.sources` — pose arrays of the synthetic default at any length (the only module
   here that imports the synthetic package);
 * :mod:`~choreo_utils.choreography.baselines` — zero-velocity, repeat-the-last-cycle, nearest-neighbour retrieval;
@@ -10,18 +10,19 @@
 * :mod:`~choreo_utils.choreography.generator` — the generator: velocity GRU conditioned on genre and a
   per-sequence latent (CVAE), trained closed-loop (auto-conditioning), with its ablations;
 * :mod:`~choreo_utils.choreography.judging` — the yardstick: disjoint generator / judge / evaluation ids, a
-  pose-space genre judge (notebook 03's BiLSTM), and the window-by-window evaluation of generated dances.
+  pose-space genre judge (notebook 03's BiLSTM), and the window-by-window evaluation of generated dances;
+* :mod:`~choreo_utils.choreography.plots` — stick-figure frames and strips, the yardsticks by window.
 
 Importing it does not import TensorFlow.
 """
 from choreo_utils.choreography.baselines import cycle_period, nearest_neighbour, repeat_last_cycle, zero_velocity
 from choreo_utils.choreography.generator import Generator, GeneratorConfig, build_generator
-from choreo_utils.choreography.poses import Dances, check_disjoint, check_poses, windows
-from choreo_utils.choreography.sources import synthetic_dances
+from choreo_utils.choreography.poses import Dances, Skeleton, check_disjoint, check_poses, windows
+from choreo_utils.choreography.sources import SYNTHETIC_SKELETON, synthetic_dances
 from choreo_utils.choreography.yardsticks import (acceleration, diversity, dominant_frequency, motion_energy,
                                                   multimodality, nearest_distance)
 
-__all__ = ["Dances", "Generator", "GeneratorConfig", "acceleration", "build_generator", "check_disjoint",
-           "check_poses", "cycle_period", "diversity", "dominant_frequency", "motion_energy", "multimodality",
-           "nearest_distance", "nearest_neighbour", "repeat_last_cycle", "synthetic_dances", "windows",
-           "zero_velocity"]
+__all__ = ["SYNTHETIC_SKELETON", "Dances", "Generator", "GeneratorConfig", "acceleration", "build_generator",
+           "check_disjoint", "check_poses", "cycle_period", "diversity", "dominant_frequency", "motion_energy",
+           "multimodality", "nearest_distance", "nearest_neighbour", "repeat_last_cycle", "Skeleton",
+           "synthetic_dances", "windows", "zero_velocity"]

@@ -47,25 +47,34 @@ def repeat_last_cycle(context: np.ndarray, horizon: int, min_period: int = 2) ->
 
 def nearest_neighbour(context: np.ndarray, library: np.ndarray, horizon: int, noise: float = 0.0,
                       seed: int = 0) -> np.ndarray:
-    """For each context (N, c, joints, 2), the ``horizon`` frames that follow the best-matching c frames of any
-    training sequence in ``library`` (M, T, joints, 2) at any offset (squared error), shifted so they start from
-    the context's last pose; ``noise`` adds Gaussian noise of that standard deviation (the same units)."""
+    """For each context (N, c, joints, 2), the frames that follow the best-matching c frames of any training
+    sequence in ``library`` (M, T, joints, 2) at any offset (squared error), shifted so they start from the
+    context's last pose. A horizon longer than a library sequence can follow (T − c frames) is retrieved in pieces,
+    each matched to the last c frames so far (a memorised dance stitched from training clips). ``noise`` adds
+    Gaussian noise of that standard deviation (the same units)."""
+    from scipy.spatial import cKDTree  # noqa: PLC0415
+
     context = check_poses(context, "context")
     library = check_poses(library, "library")
     c, horizon = context.shape[1], positive_int(horizon, "horizon")
-    if library.shape[1] < c + horizon:
-        raise ValueError(f"library sequences of {library.shape[1]} frames cannot hold a {c}-frame match and "
-                         f"{horizon} more: use a shorter horizon, or longer library sequences")
+    if library.shape[1] < c + 1:
+        raise ValueError(f"library sequences of {library.shape[1]} frames cannot hold a {c}-frame match and one "
+                         "more frame: use a shorter context, or longer library sequences")
     if library.shape[2:] != context.shape[2:]:
         raise ValueError(f"context joints {context.shape[2:]} and library joints {library.shape[2:]} differ")
-    starts = library.shape[1] - c - horizon + 1
+    starts = library.shape[1] - c                      # every offset that leaves at least one frame to follow
     keys = np.stack([library[:, s:s + c] for s in range(starts)], axis=1).reshape(-1, c * np.prod(context.shape[2:]))
-    from scipy.spatial import cKDTree  # noqa: PLC0415
-
-    _, best = cKDTree(keys).query(context.reshape(len(context), -1).astype(np.float64), k=1)
-    seq, start = np.divmod(best, starts)
-    out = np.stack([library[m, s + c:s + c + horizon] - library[m, s + c - 1] + context[i, -1]
-                    for i, (m, s) in enumerate(zip(seq, start))]).astype(np.float32)
+    tree = cKDTree(keys)
+    out = np.empty((len(context), horizon, *context.shape[2:]), np.float32)
+    for i in range(len(context)):
+        recent, done = context[i, -c:], 0
+        while done < horizon:
+            _, best = tree.query(recent.reshape(-1).astype(np.float64), k=1)
+            m, s = divmod(int(best), starts)
+            piece = library[m, s + c:s + c + horizon - done]
+            out[i, done:done + len(piece)] = piece - library[m, s + c - 1] + recent[-1]
+            done += len(piece)
+            recent = np.concatenate([context[i], out[i, :done]])[-c:]
     if noise:
         out += np.random.default_rng(seed).normal(0.0, float(noise), out.shape).astype(np.float32)
     return out

@@ -25,7 +25,15 @@ from choreo_utils.choreography.poses import Dances, check_poses
 
 @dataclasses.dataclass
 class GeneratorConfig:
-    """Sizes and training recipe. ``block``: frames per ground-truth / self-fed block in closed-loop training."""
+    """Sizes and training recipe. Closed-loop training feeds ``block`` ground-truth frames, then a run of its own
+    outputs: ``block`` frames at first, growing linearly to ``free_max`` (None: stays ``block``) by
+    ``curriculum`` of the epochs — a curriculum, as DanceRevolution's, from acLSTM's 5 + 5 to long free runs.
+    ``roots``: joints that are places in the world (a hip's travel), not shapes: the decoder is fed their velocity,
+    never their position, so a dance longer than any training video does not walk it into positions it never saw
+    (motion-capture models code the root the same way); None: the training dances' ``skeleton.roots``.
+    ``spectral_weight``: weight of a loss on each joint track's amplitude spectrum over the generated frames — blind
+    to phase (where the mean-squared error punishes a dance half a beat late as hard as a still one) but not to
+    fading, so the averaging that freezes a regression model costs as much as it should."""
 
     units: int = 128
     latent: int = 16
@@ -33,12 +41,17 @@ class GeneratorConfig:
     context: int = 10
     train_frames: int = 64
     block: int = 5
+    free_max: int | None = 20
+    curriculum: float = 0.5
+    roots: tuple[int, ...] | None = None
     closed_loop: bool = True
     conditioned: bool = True
     kl_weight: float = 1e-3
+    spectral_weight: float = 3.0
     learning_rate: float = 2e-3
     batch_size: int = 32
-    epochs: int = 40
+    epochs: int = 120
+    jit: bool = True
 
 
 def build_generator(n_values: int, n_genres: int, config: GeneratorConfig):
@@ -65,6 +78,12 @@ def build_generator(n_values: int, n_genres: int, config: GeneratorConfig):
     return {"encoder": encoder, "decoder": decoder, "embedding": embed}
 
 
+def _spectrum(tf, tracks):
+    """Amplitude spectrum of each (B, T, V) track over time, its mean removed: (B, V, T // 2 + 1)."""
+    x = tf.transpose(tracks - tf.reduce_mean(tracks, axis=1, keepdims=True), [0, 2, 1])
+    return tf.abs(tf.signal.rfft(x)) / tf.sqrt(tf.cast(tf.shape(x)[-1], tf.float32))
+
+
 class Generator:
     """A trained (or trainable) choreographer for one pose layout and genre list."""
 
@@ -80,32 +99,41 @@ class Generator:
         self.mean = np.zeros(self.n_values, np.float32)
         self.scale = np.ones(self.n_values, np.float32)       # per-value spread of the poses
         self.vel_scale = np.ones(self.n_values, np.float32)   # per-value spread of the velocities
+        self.roots: tuple[int, ...] = tuple(int(j) for j in (self.config.roots or ()))
         self.history: dict[str, list[float]] = {"loss": [], "recon": [], "kl": []}
 
     # ---------------------------------------------------------------------------------------- one pass
-    def _roll(self, tf, poses, genre, z, closed_loop: bool, steps: int, start_state=None):
+    def _roll(self, tf, poses, genre, z, closed_loop: bool, steps: int, free: int | None = None):
         """Run the decoder over ``poses`` (B, T, V) (normalised) for ``steps`` predictions after the context:
-        returns predicted poses (B, steps, V). Ground truth is fed during the context and, in closed loop, every
-        other block of ``block`` frames; otherwise the model's own previous output."""
+        returns predicted poses (B, steps, V). Ground truth is fed during the context and, in closed loop, for
+        ``block`` frames after every ``free`` (default ``block``) frames of the model's own output; teacher-forced,
+        always."""
         cfg = self.config
         g = self.parts["embedding"](genre) if cfg.conditioned else tf.zeros((tf.shape(poses)[0], cfg.genre_dim))
         cond = tf.concat([g, z], axis=-1)
-        state = tf.zeros((tf.shape(poses)[0], cfg.units)) if start_state is None else start_state
+        state = tf.zeros((tf.shape(poses)[0], cfg.units))
+        free = cfg.block if free is None else free             # an int, or an int32 tensor (one trace for all)
         decoder, vel = self.parts["decoder"], tf.constant(self.vel_scale / self.scale)
-        prev = poses[:, 0]
-        outputs = []
-        for t in range(cfg.context - 1 + steps):
-            velocity, state = decoder([tf.concat([prev, cond], axis=-1), state])
+        root = np.zeros(self.n_values, np.float32)
+        for j in self.roots:
+            root[2 * int(j):2 * int(j) + 2] = 1.0
+        root = tf.constant(root)
+        n, have = cfg.context - 1 + steps, tf.shape(poses)[1]
+
+        def body(t, prev, last, state, out):
+            seen = prev * (1.0 - root) + (prev - last) / vel * root    # roots: their velocity, not their place
+            velocity, state = decoder([tf.concat([seen, cond], axis=-1), state])
             nxt = prev + velocity * vel
-            if t >= cfg.context - 1:
-                outputs.append(nxt)
-            k = t + 1 - cfg.context                             # index of the frame just predicted, after context
-            teacher = t + 1 < cfg.context or (closed_loop is False) or (k // cfg.block) % 2 == 0
-            if t + 1 < poses.shape[1] and teacher:
-                prev = poses[:, t + 1]
-            else:
-                prev = nxt
-        return tf.stack(outputs, axis=1), state
+            k = t + 1 - cfg.context                   # index of the frame just predicted among the generated ones
+            teacher = (t + 1 < cfg.context) | (not closed_loop) | (tf.math.floormod(k, cfg.block + free) >= free)
+            truth = tf.gather(poses, tf.minimum(t + 1, have - 1), axis=1)
+            fed = tf.where((t + 1 < have) & teacher, truth, nxt)   # generating: no ground truth left to feed
+            return t + 1, fed, prev, state, out.write(t, nxt)
+
+        out = tf.TensorArray(tf.float32, size=n)
+        start = (tf.constant(0), poses[:, 0], poses[:, 0], state, out)
+        _, _, _, state, out = tf.while_loop(lambda t, *_: t < n, body, start, maximum_iterations=n)
+        return tf.transpose(out.stack(), [1, 0, 2])[:, cfg.context - 1:], state
 
     def _normalise(self, poses: np.ndarray) -> np.ndarray:
         return ((poses.reshape(*poses.shape[:2], -1) - self.mean) / self.scale).astype(np.float32)
@@ -122,6 +150,10 @@ class Generator:
         poses = check_poses(dances.poses, "training poses", min_frames=cfg.train_frames)
         if tuple(dances.genre_names) != self.genre_names or poses.shape[2] * 2 != self.n_values:
             raise ValueError("the training dances have another skeleton or genre list than this generator")
+        if cfg.roots is None and dances.skeleton is not None:
+            self.roots = tuple(dances.skeleton.roots)
+        if any(not 0 <= j < self.n_values // 2 for j in self.roots):
+            raise ValueError(f"roots {self.roots} name joints outside 0..{self.n_values // 2 - 1}")
         flat = poses.reshape(len(poses), poses.shape[1], -1)
         self.mean = flat.reshape(-1, self.n_values).mean(axis=0)
         self.scale = np.maximum(flat.reshape(-1, self.n_values).std(axis=0), 1e-4).astype(np.float32)
@@ -134,13 +166,17 @@ class Generator:
         weights += [w for w in self.parts["embedding"].trainable_weights if all(w is not v for v in weights)]
         opt = keras.optimizers.Adam(cfg.learning_rate)
 
-        @tf.function
-        def step(batch, genre, eps):
+        @tf.function(jit_compile=cfg.jit)
+        def step(batch, genre, eps, free):
             with tf.GradientTape() as tape:
                 mu, log_var = self.parts["encoder"]([batch, genre])
                 z = mu + tf.exp(0.5 * log_var) * eps
-                pred, _ = self._roll(tf, batch, genre, z, cfg.closed_loop, steps)
-                recon = tf.reduce_mean(tf.square(pred - batch[:, cfg.context:]))
+                pred, _ = self._roll(tf, batch, genre, z, cfg.closed_loop, steps, free)
+                target = batch[:, cfg.context:]
+                recon = tf.reduce_mean(tf.square(pred - target))
+                if cfg.spectral_weight:          # each track's amplitude spectrum: blind to phase, not to fading
+                    recon += cfg.spectral_weight * tf.reduce_mean(
+                        tf.square(_spectrum(tf, pred) - _spectrum(tf, target)))
                 kl = -0.5 * tf.reduce_mean(tf.reduce_sum(1 + log_var - tf.square(mu) - tf.exp(log_var), axis=-1))
                 loss = recon + cfg.kl_weight * kl
             opt.apply_gradients(zip(tape.gradient(loss, weights), weights))
@@ -148,18 +184,32 @@ class Generator:
 
         rng = np.random.default_rng(self.seed)
         desc = label(progress, "choreographer")
-        for _ in bar(range(positive_int(epochs or cfg.epochs, "epochs")), desc=desc, unit="epoch", disable=not desc):
-            order = rng.permutation(len(x))
+        schedule = self.free_schedule(positive_int(epochs or cfg.epochs, "epochs"))
+        for free in bar(schedule, desc=desc, unit="epoch", disable=not desc):
+            size = min(cfg.batch_size, len(x))         # every batch full (one shape: one compiled step), the
+            order = rng.permutation(len(x))            # last one topped up from the start of the permutation
+            order = np.concatenate([order, order[:-len(order) % size]])
             sums = np.zeros(3)
-            for i in range(0, len(order), cfg.batch_size):
-                rows = order[i:i + cfg.batch_size]
+            for i in range(0, len(order), size):
+                rows = order[i:i + size]
                 starts = rng.integers(0, x.shape[1] - cfg.train_frames + 1, len(rows))
                 batch = np.stack([x[r, s:s + cfg.train_frames] for r, s in zip(rows, starts)])
                 eps = rng.normal(size=(len(rows), cfg.latent)).astype(np.float32)
-                sums += np.array([float(v) for v in step(batch, genres[rows], eps)]) * len(rows)
-            for key, value in zip(("loss", "recon", "kl"), sums / len(x)):
+                sums += np.array([float(v) for v in step(batch, genres[rows], eps, np.int32(free))]) * len(rows)
+            for key, value in zip(("loss", "recon", "kl"), sums / len(order)):
                 self.history[key].append(float(value))
         return self
+
+    def free_schedule(self, epochs: int) -> list[int]:
+        """Self-fed frames per run, epoch by epoch: ``block``, doubling up to ``free_max`` by ``curriculum`` of the
+        epochs."""
+        cfg = self.config
+        top = cfg.block if cfg.free_max is None else max(int(cfg.free_max), cfg.block)
+        levels = [cfg.block]
+        while levels[-1] < top:
+            levels.append(min(2 * levels[-1], top))
+        ramp = max(cfg.curriculum * epochs, 1.0)
+        return [levels[min(int(e / ramp * len(levels)), len(levels) - 1)] for e in range(int(epochs))]
 
     # --------------------------------------------------------------------------------------- generate
     def generate(self, context: np.ndarray, genres: Sequence[str | int], horizon: int, seed: int = 0) -> np.ndarray:
@@ -193,5 +243,5 @@ class Generator:
 
     def describe(self) -> dict[str, Any]:
         """The configuration and final training losses (for metrics files)."""
-        return {**dataclasses.asdict(self.config), "seed": self.seed,
+        return {**dataclasses.asdict(self.config), "roots": list(self.roots), "seed": self.seed,
                 "final_loss": self.history["loss"][-1] if self.history["loss"] else None}

@@ -37,15 +37,49 @@ def check_poses(poses: np.ndarray, name: str = "poses", min_frames: int = 1) -> 
     return poses.astype(np.float32, copy=False)
 
 
+@dataclasses.dataclass(frozen=True)
+class Skeleton:
+    """How to draw a pose layout: joint ``names``, the ``edges`` (bones) between joints, the ``roots`` (joints that
+    are places in the world, such as a hip's travel, not parts of a shape) and ``offsets``: joint → the joints
+    whose coordinates are added to place it (the synthetic layout stores each figure's joints relative to its
+    hip). Joints in no edge are not drawn."""
+
+    names: tuple[str, ...]
+    edges: tuple[tuple[int, int], ...]
+    roots: tuple[int, ...] = ()
+    offsets: tuple[tuple[int, tuple[int, ...]], ...] = ()
+
+    def __post_init__(self):
+        n = len(self.names)
+        used = [j for e in self.edges for j in e] + list(self.roots) + [
+            j for joint, anchors in self.offsets for j in (joint, *anchors)]
+        if any(not 0 <= int(j) < n for j in used):
+            raise ValueError(f"a skeleton of {n} joints names a joint outside 0..{n - 1} in its edges, roots or "
+                             "offsets")
+
+    def positions(self, poses: np.ndarray) -> np.ndarray:
+        """Where each joint is drawn: (..., joints, 2) with every offset applied."""
+        poses = np.asarray(poses, dtype=np.float32)
+        if poses.shape[-2] != len(self.names):
+            raise ValueError(f"poses have {poses.shape[-2]} joints; this skeleton has {len(self.names)}")
+        out = poses.copy()
+        for joint, anchors in self.offsets:
+            out[..., joint, :] += poses[..., list(anchors), :].sum(axis=-2)
+        return out
+
+
 @dataclasses.dataclass
 class Dances:
     """Pose sequences with their labels: ``poses`` (sequences, frames, joints, 2), ``genres`` (sequences,) integer
-    labels into ``genre_names``, ``ids`` (sequences,) the unit a split keeps together (e.g. a YouTube id)."""
+    labels into ``genre_names``, ``ids`` (sequences,) the unit a split keeps together (e.g. a YouTube id), and the
+    :class:`Skeleton` that draws them (None: joints as dots). ``fps``: frames per second."""
 
     poses: np.ndarray
     genres: np.ndarray
     ids: np.ndarray
     genre_names: tuple[str, ...]
+    skeleton: Skeleton | None = None
+    fps: float = 25.0
 
     def __post_init__(self):
         self.poses = check_poses(self.poses)
@@ -55,6 +89,9 @@ class Dances:
         if self.genres.shape != (n,) or self.ids.shape != (n,):
             raise ValueError(f"one genre and one id per sequence are needed: {n} sequences, {self.genres.shape} "
                              f"genres, {self.ids.shape} ids")
+        if self.skeleton is not None and len(self.skeleton.names) != self.poses.shape[2]:
+            raise ValueError(f"the poses have {self.poses.shape[2]} joints but the skeleton names "
+                             f"{len(self.skeleton.names)}")
         if n and (self.genres.min() < 0 or self.genres.max() >= len(self.genre_names)):
             raise ValueError(f"genre labels must lie in 0..{len(self.genre_names) - 1} (genre_names); got "
                              f"{self.genres.min()}..{self.genres.max()}")
@@ -64,8 +101,13 @@ class Dances:
 
     def subset(self, mask_or_index) -> "Dances":
         """The sequences selected by a boolean mask or an index array."""
-        return Dances(self.poses[mask_or_index], self.genres[mask_or_index], self.ids[mask_or_index],
-                      self.genre_names)
+        return dataclasses.replace(self, poses=self.poses[mask_or_index], genres=self.genres[mask_or_index],
+                                   ids=self.ids[mask_or_index])
+
+    def first(self, frames: int) -> "Dances":
+        """Every sequence's first ``frames`` frames (a ValueError if they are shorter)."""
+        check_poses(self.poses, "dances", min_frames=frames)
+        return dataclasses.replace(self, poses=self.poses[:, :int(frames)])
 
     def with_ids(self, ids: Sequence[str]) -> "Dances":
         """The sequences whose id is in ``ids``."""
