@@ -35,7 +35,7 @@ figures: $(STAMP)  ## run every notebook with $(PARAMS) (default.yaml), REWRITE 
 COLLAPSE_SEEDS ?= 20
 collapse-check: $(STAMP)  ## notebook 03's variants on every feature type over $(COLLAPSE_SEEDS) seeds: the score distribution, exit 1 if a run collapsed (OLD=1: the recipe before the fix)
 	$(BIN)/python scripts/collapse_check.py --params $(PARAMS) --seeds $(COLLAPSE_SEEDS) $(if $(OLD),--old-recipe)
-verdicts-check: $(STAMP)  ## notebooks 03-06 again in a perturbed numeric environment (threads, oneDNN, processes): exit 1 if any verdict differs from params/default.verdicts.json
+verdicts-check: $(STAMP)  ## notebooks 03-07 again in a perturbed numeric environment (threads, oneDNN, processes): exit 1 if any verdict differs from params/default.verdicts.json
 	$(BIN)/python scripts/verdicts_check.py --params params/default.yaml
 
 unit: $(DOCS_STAMP)  ## unit tests only (with the docs extra, so the site builder's MkDocs test runs too), one worker per core

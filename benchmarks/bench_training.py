@@ -32,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from choreo_utils import classifier, pipeline, profiling, runtime, sweep
+from choreo_utils import classifier, pipeline, profiling, runtime, sweep, workers
 from choreo_utils import params as params_file
 
 
@@ -93,7 +93,7 @@ def run_benchmark() -> None:
     table = sw.table
     clips = float((table["epochs_run"] * len(train[0])).sum())
     rows.append((f"seed_sweep, jobs={jobs}", clips / wall, wall / len(seeds)))   # side by side: wall clock
-    sweep.shutdown_pool()
+    workers.shutdown_pool()
 
     start = time.perf_counter()
     tw = sweep.seed_sweep(train, val, test, params, seeds=seeds, variants=variants, patience=values["PATIENCE"],

@@ -11,7 +11,7 @@ over every import, function-level ones included)::
                                                     one fit, seeds; feature extractors and their cache
     1  video · download · letsdance · synthetic/ · datasets · clips
                                                     frames and where they come from; clips and splits
-    0  config · runtime · checks · io_utils · bundle · progress · params · stats · profiling
+    0  config · runtime · checks · io_utils · bundle · progress · params · stats · profiling · workers
 
 Conventions, the same in every module:
 

@@ -150,7 +150,10 @@ BENIGN_TF_STDERR = re.compile(
     # with op determinism on, tf.data runs Keras's parallel map sequentially and logs this once per dataset
     r"|node_def_util\.cc.*use_unbounded_threadpool"
     # grappler's notes when a graph is optimised for FLOP counting (profiling.count_flops)
-    r"|devices\.cc.*Number of eligible GPUs|single_machine\.cc.*Starting new session")
+    r"|devices\.cc.*Number of eligible GPUs|single_machine\.cc.*Starting new session"
+    # XLA's notes when it compiles its first step (the choreographer's jit_compile=True training)
+    r"|service\.cc.*XLA service .* initialized for platform|service\.cc.*StreamExecutor \[\d+\]: Host"
+    r"|dump_mlir_util\.cc.*disabling MLIR crash reproducer|device_compiler\.h.*Compiled cluster using XLA")
 
 
 @contextlib.contextmanager

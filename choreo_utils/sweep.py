@@ -6,17 +6,16 @@ side by side in worker processes (started once per session, stopped at exit or b
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
+from choreo_utils import workers
 from choreo_utils.classifier import (PRESETS, VARIANTS, SeedScores, Split, fit_evaluate, model_kwargs,
                                     per_class_report)
 
 _WORKER_MODELS: dict[Any, Any] = {}      # inside a sweep worker process: one compiled model per architecture
-_POOL: dict[str, Any] = {}               # the sweep's worker processes, started once per session
 
 
 def _sweep_run(task: tuple) -> dict[str, Any]:
@@ -63,48 +62,6 @@ def _tower_runs(tasks: list[tuple], desc: str) -> list[dict[str, Any]]:
     return [done[(t[0], t[1])] for t in tasks]
 
 
-def _worker_init(threads: int) -> None:
-    """A sweep worker: quiet TensorFlow start, ``threads`` CPU threads (the cores shared between workers)."""
-    import signal  # noqa: PLC0415
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C / kernel interrupt is the parent's; it stops the pool
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from choreo_utils import runtime  # noqa: PLC0415
-
-    with runtime.filtered_native_stderr():
-        import tensorflow as tf  # noqa: PLC0415
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    runtime.device_note()        # the same log filters as the notebook's kernel
-
-
-def _pool(jobs: int):
-    """The sweep's process pool (``spawn``: safe after TensorFlow has started threads), reused across calls."""
-    import multiprocessing  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-
-    if _POOL.get("jobs") != jobs:
-        shutdown_pool()
-        if not _POOL.get("atexit"):
-            import atexit  # noqa: PLC0415
-
-            atexit.register(shutdown_pool)      # the workers end with the session, not as orphans after it
-            _POOL["atexit"] = True
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        _POOL.update(jobs=jobs, pool=ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                                         initializer=_worker_init, initargs=(threads,)))
-    return _POOL["pool"]
-
-
-def shutdown_pool() -> None:
-    """Stop the sweep's worker processes, if any (they are started again by the next sweep that needs them)."""
-    pool = _POOL.pop("pool", None)
-    _POOL.pop("jobs", None)
-    if pool is not None:
-        pool.shutdown()
-
-
 def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                seeds: Sequence[int] = (0, 1, 2, 3, 4), variants: dict[str, dict[str, bool]] | None = None,
                epochs: int | None = None, patience: int | None = None, min_delta: float = 0.0, label: str = "",
@@ -135,7 +92,7 @@ def seed_sweep(train_split: Split, val_split: Split | None, test_split: Split, p
     if towers:
         done = _tower_runs(tasks, desc)
     elif jobs > 1 and len(tasks) > 1:
-        done = list(bar(_pool(int(jobs)).map(_sweep_run, tasks), total=len(tasks), desc=desc, unit="run"))
+        done = list(bar(workers.pool(int(jobs)).map(_sweep_run, tasks), total=len(tasks), desc=desc, unit="run"))
     else:
         done = [_sweep_run(t) for t in bar(tasks, desc=desc, unit="run")]
     videos = done[0]["videos"]

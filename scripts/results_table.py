@@ -25,7 +25,7 @@ NOTEBOOK_TABLE = ("<!-- notebooks:start -->", "<!-- notebooks:end -->")
 #: What the Colab estimate assumes a T4 GPU sustains on convolutions: a quarter of its 8.1 TFLOP/s float32 peak.
 T4_EFFECTIVE_GFLOPS = 2000.0
 NOTEBOOKS = ("01_dataset_prep", "02_feature_extraction", "03_classifier_training", "04_hyperband_tuning",
-             "05_convlstm_prediction", "06_generated_motion")
+             "05_convlstm_prediction", "06_generated_motion", "07_choreographer")
 TIMINGS = "run_notebooks"  # written by scripts/run_notebooks.py at the end of `make figures`
 
 
@@ -58,7 +58,7 @@ def _missing(name: str) -> str:
 def render(m: dict[str, dict]) -> str:
     """The Markdown table (with its header and the "why they differ" paragraph) for the metrics ``m``."""
     rows: list[tuple[str, str, str]] = []
-    d1, d2, d3, d4, d5, d6 = (m.get(n) for n in NOTEBOOKS)
+    d1, d2, d3, d4, d5, d6, d7 = (m.get(n) for n in NOTEBOOKS)
     if d1:
         data = (f"{d1['data_source']}: {d1['videos']:,} videos, {d1['youtube_ids']:,} YouTube ids, "
                 f"{d1['genres']} genres, {d1['frames']:,} frames")
@@ -126,6 +126,7 @@ def render(m: dict[str, dict]) -> str:
     else:
         rows.append(("ConvLSTM next frame", _missing(NOTEBOOKS[4]), "no held-out metric; trained with `y = x`"))
     rows.append(_generated_row(d6))
+    rows.append(_choreographer_row(d7))
 
     run = m.get(TIMINGS)
     if run:
@@ -173,6 +174,37 @@ def _generated_row(d6: dict | None) -> tuple[str, str, str]:
     return f"{label} ({len(d6['seeds'])} seeds)", text, paper
 
 
+def _choreographer_row(d7: dict | None) -> tuple[str, str, str]:
+    """Notebook 07's row: recognition of generated pose windows by window vs real and the ablations, energy, FID
+    against its floor, diversity, not-a-copy."""
+    label = "Choreographer: genre-conditioned pose generation, 120 frames from 10, judged like ACTOR"
+    paper = "future work (an encoder–decoder generator, joints instead of pixels, the classifier as judge)"
+    if not d7:
+        return label, _missing(NOTEBOOKS[6]), paper
+    rows = {(r["source"], r["window"]): r for r in d7["table"]}
+    wins = d7["windows"]
+
+    def series(source: str, key: str, fmt) -> str:
+        return " / ".join(fmt(rows[source, w][key]) for w in wins)
+
+    def ratio(x: float) -> str:
+        return f"{x:.2f}"
+
+    met = [w for w in wins if d7["targets"][w]["recognition ≥ 0.9 × real"]]
+    vs_tf = d7["verdicts"][wins[-1]]["teacher-forced"]["verdict"]
+    text = (f"recognised as the asked genre, frames {' / '.join(wins)}: choreographer "
+            f"{series('choreographer', 'recognition', _pct)} vs real {series('real', 'recognition', _pct)}, "
+            f"teacher-forced {series('teacher-forced', 'recognition', _pct)}, zero-velocity "
+            f"{series('zero-velocity', 'recognition', _pct)} (ratio to real ≥ 0.9 in {len(met)} of {len(wins)} "
+            f"windows; at {wins[-1]} vs teacher-forced: **{vs_tf}**); motion energy ÷ real "
+            f"{series('choreographer', 'energy_ratio', ratio)}; FID {series('choreographer', 'fid', ratio)} vs "
+            f"floor {series('real', 'fid', ratio)}; diversity ÷ real "
+            f"{series('choreographer', 'diversity_ratio', ratio)}; nearest-training distance "
+            f"{d7['not_a_copy']['choreographer']:.2f} vs held-out real {d7['not_a_copy']['real']:.2f} (not a copy). "
+            f"{d7['counts']['eval_dances']} evaluation dances the generator and judge never saw")
+    return f"{label} ({len(d7['seeds'])} seeds)", text, paper
+
+
 #: The README's notebook table: what each notebook answers (its badge and run times are added by render_notebooks).
 QUESTIONS = {
     "01_dataset_prep": "What is in the data, and how do we cut it into clips without leaking videos between train "
@@ -185,6 +217,8 @@ QUESTIONS = {
     "05_convlstm_prediction": "Can a ConvLSTM predict the next frame of a dance better than copying the last one?",
     "06_generated_motion": "Does the generated dance keep its genre? ConvLSTM rollouts judged by a genre classifier "
                            "and the Fréchet distance, by horizon",
+    "07_choreographer": "Can we generate a dance of a chosen genre that a classifier recognises, and keep it "
+                        "moving? A pose-space generator, its ablations and baselines, judged like ACTOR",
 }
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Do the lessons survive another machine? Re-run notebooks 03–06 in a perturbed numeric environment and compare
+"""Do the lessons survive another machine? Re-run notebooks 03–07 in a perturbed numeric environment and compare
 every interval's verdict with the committed reference.
 
 Floats may differ in the last bits from one CPU, thread count or math library to another; a verdict may not. The
@@ -7,15 +7,15 @@ perturbation here is what another machine would change:
 
 - TensorFlow's thread pools (``TF_NUM_INTRAOP_THREADS=3``, ``TF_NUM_INTEROP_THREADS=1``) in the notebooks' kernels,
 - oneDNN's optimised kernels switched the other way (``TF_ENABLE_ONEDNN_OPTS``),
-- three worker processes instead of the parameter file's ``SWEEP_JOBS`` / ``TUNE_JOBS`` (other runs share a
-  process, reuse a compiled model, or run alone).
+- three worker processes instead of the parameter file's ``SWEEP_JOBS`` / ``TUNE_JOBS`` / ``CHOREO_JOBS`` (other
+  runs share a process, reuse a compiled model, or run alone).
 
 Every interval the notebooks store in their metrics (``stats.Interval.as_dict``) is compared by its verdict class
 (``stats.verdict_class``: decided up, decided down, no measurable difference, cannot be called) — no seed is
 retried, replaced or dropped. The table also counts the per-seed scores that differ from the reference at all,
 so a perturbation that changed nothing shows as such. Exit status 1 on any changed verdict.
 
-    make verdicts-check                               # run 03–06 perturbed (~25 min on 2 cores), compare
+    make verdicts-check                               # run 03–07 perturbed (~30 min on 2 cores), compare
     python scripts/verdicts_check.py --write-reference   # after make figures: reference from artifacts/metrics
     python scripts/verdicts_check.py --compare DIR       # compare the metrics in DIR with the reference
     python scripts/verdicts_check.py --only 03           # re-run one notebook perturbed, compare all
@@ -39,7 +39,8 @@ from choreo_utils.io_utils import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "params" / "default.verdicts.json"
-NOTEBOOKS = ("03_classifier_training", "04_hyperband_tuning", "05_convlstm_prediction", "06_generated_motion")
+NOTEBOOKS = ("03_classifier_training", "04_hyperband_tuning", "05_convlstm_prediction", "06_generated_motion",
+             "07_choreographer")
 CHECK_DIR = "artifacts/verdicts-check"
 _INTERVAL_KEYS = {"mean", "low", "high", "n_seeds"}
 
@@ -60,7 +61,7 @@ def intervals(obj: Any, path: str = "") -> Iterator[tuple[str, stats.Interval]]:
 
 
 def collect(metrics_dir: Path) -> dict[str, dict[str, Any]]:
-    """``{"<notebook>: <path>": {"class", "mean", "low", "high", "n_seeds", "per_seed"}}`` for notebooks 03–06."""
+    """``{"<notebook>: <path>": {"class", "mean", "low", "high", "n_seeds", "per_seed"}}`` for notebooks 03–07."""
     out: dict[str, dict[str, Any]] = {}
     for name in NOTEBOOKS:
         file = metrics_dir / f"{name}.json"
@@ -112,14 +113,14 @@ def perturbed_environment(flip_onednn: bool = True) -> dict[str, str]:
 
 
 def run_perturbed(params_path: Path, only: list[str] | None = None, flip_onednn: bool = True) -> Path:
-    """Run notebooks 03–06 (``only``: those whose number is listed, e.g. ``["03"]``; the others' perturbed
+    """Run notebooks 03–07 (``only``: those whose number is listed, e.g. ``["03"]``; the others' perturbed
     metrics from an earlier run are kept) with ``params_path`` (worker processes changed to 3) in the perturbed
     environment; returns the metrics folder it wrote."""
     import yaml
 
     from choreo_utils import params as params_file
 
-    values = params_file.load(params_path) | {"SWEEP_JOBS": 3, "TUNE_JOBS": 3}
+    values = params_file.load(params_path) | {"SWEEP_JOBS": 3, "TUNE_JOBS": 3, "CHOREO_JOBS": 3}
     work = ROOT / CHECK_DIR
     work.mkdir(parents=True, exist_ok=True)
     perturbed = work / "params.yaml"
@@ -127,7 +128,7 @@ def run_perturbed(params_path: Path, only: list[str] | None = None, flip_onednn:
     env = perturbed_environment(flip_onednn)
     print("perturbed environment: " + ", ".join(f"{k}={env[k]}" for k in (
         "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", ARTIFACTS_ENV))
-          + "; SWEEP_JOBS=3, TUNE_JOBS=3", flush=True)
+          + "; SWEEP_JOBS=3, TUNE_JOBS=3, CHOREO_JOBS=3", flush=True)
     notebooks = [str(ROOT / "notebooks" / f"{name}.ipynb") for name in NOTEBOOKS
                  if only is None or name[:2] in only]
     subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--params", str(perturbed),

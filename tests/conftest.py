@@ -54,3 +54,56 @@ def tuning_data():
         return tuning.TuningData(xt, yt, xv, yv, n_classes=2, source="tiny")
 
     return make_data
+
+
+# ----------------------------------------------------------------------------------------- BVH files
+_BVH = """HIERARCHY
+ROOT Hips
+{
+  OFFSET 0.0 0.0 0.0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+  JOINT Spine
+  {
+    OFFSET 0.0 10.0 0.0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    End Site
+    {
+      OFFSET 0.0 5.0 0.0
+    }
+  }
+  JOINT Leg
+  {
+    OFFSET 2.0 0.0 0.0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    End Site
+    {
+      OFFSET 0.0 -8.0 0.0
+    }
+  }
+}
+MOTION
+Frames: {frames}
+Frame Time: 0.02
+{rows}
+"""
+
+
+def _write_bvh(path, frames=50, spine_z=None, travel=0.1):
+    """A BVH file of a hip, a spine and a leg (with end sites) at 50 frames/s; the spine's z angle per frame."""
+    rows = []
+    for t in range(frames):
+        spine = 90.0 if spine_z is None else spine_z(t)
+        rows.append(f"{travel * t} 0 0 0 0 0 {spine} 0 0 0 0 0")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_BVH.replace("{frames}", str(frames)).replace("{rows}", "\n".join(rows)))
+    return path
+
+
+
+
+@pytest.fixture
+def write_bvh():
+    """A function writing a small BVH file (``write_bvh(path, frames=50, spine_z=None, travel=0.1)``); its
+    ``template`` attribute is the file's text with {frames} and {rows} to fill."""
+    _write_bvh.template = _BVH
+    return _write_bvh

@@ -312,3 +312,89 @@ def test_the_spectral_loss_forgives_a_late_beat_but_not_a_faded_one():
 
     assert spectral(late, dance) < 1e-6 < 0.01 < spectral(faded, dance)
     assert np.mean((late - dance) ** 2) > np.mean((faded - dance) ** 2)  # the squared error says the opposite
+
+
+# ----------------------------------------------------------------------------------------- BVH
+def test_bvh_forward_kinematics_and_projection(tmp_path, write_bvh):
+    from choreo_utils.choreography import bvh
+
+    motion = bvh.read_bvh(write_bvh(tmp_path / "f.bvh", frames=3))
+    assert motion.names == ("Hips", "Spine", "Spine_end", "Leg", "Leg_end") and motion.parents == (-1, 0, 1, 0, 3)
+    # the spine is turned 90° about z: its end site, 5 up in the spine's frame, points along -x
+    np.testing.assert_allclose(motion.positions[0, 2], [-5.0, 10.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(motion.positions[2, 4] - motion.positions[0, 4], [0.2, 0, 0], atol=1e-9)
+    poses, sk = bvh.project(motion, fps=50)
+    assert poses.shape == (3, 5, 2) and sk.roots == (0,) and (0, 1) in sk.edges and (3, 4) in sk.edges
+    placed = sk.positions(poses)                                       # back to places, in body heights (18)
+    np.testing.assert_allclose(placed[0, 2] - placed[0, 0], [-5 / 18, -10 / 18], atol=1e-6)   # y points down
+    np.testing.assert_allclose(placed[2, 0], [0.2 / 18, 0.0], atol=1e-6)                     # the root travels
+    assert len(bvh.project(motion, fps=25)[0]) == 2                    # 0.04 s of motion at 25 fps: 2 frames
+
+
+def test_bvh_dances_cut_files_into_labelled_dances_and_name_bad_files(tmp_path, write_bvh):
+    from choreo_utils.choreography import bvh
+
+    write_bvh(tmp_path / "salsa" / "a.bvh", frames=60, spine_z=lambda t: 90 + 20 * np.sin(t / 3))
+    write_bvh(tmp_path / "tango" / "b.bvh", frames=40)
+    with pytest.warns(UserWarning, match="did not fill a dance"):
+        dances = bvh.bvh_dances(tmp_path, frames=12, fps=50)
+    assert dances.genre_names == ("salsa", "tango") and dances.poses.shape == (5 + 3, 12, 5, 2)
+    assert set(dances.ids) == {"salsa/a", "tango/b"} and (dances.poses[:, 0, 0] == 0).all()
+    bad = tmp_path / "bad"
+    (bad / "x").mkdir(parents=True)
+    (bad / "x" / "n.bvh").write_text(write_bvh.template.split("MOTION")[0])
+    with pytest.raises(bvh.BVHError, match="no MOTION section"):
+        bvh.bvh_dances(bad, frames=5)
+    (bad / "x" / "n.bvh").write_text(write_bvh.template.replace("Zrotation Xrotation Yrotation\n  JOINT Spine",
+                                                  "Zrotation Xrotation Wrotation\n  JOINT Spine"))
+    with pytest.raises(bvh.BVHError, match="channel 'Wrotation' of joint 'Hips' is not one this reader knows"):
+        bvh.read_bvh(bad / "x" / "n.bvh")
+    write_bvh(bad / "x" / "n.bvh", frames=4)
+    text = (bad / "x" / "n.bvh").read_text().rsplit("\n", 2)[0]        # the last frame cut off
+    (bad / "x" / "n.bvh").write_text(text)
+    with pytest.raises(bvh.BVHError, match="truncated"):
+        bvh.read_bvh(bad / "x" / "n.bvh")
+    with pytest.raises(FileNotFoundError, match="no <genre>/<name>.bvh"):
+        bvh.bvh_dances(tmp_path / "empty", frames=5)
+
+
+def test_a_generator_travels_as_its_state_and_trains_alike_in_a_worker():
+    from choreo_utils import workers
+    from choreo_utils.choreography import study
+    from choreo_utils.choreography.generator import Generator, GeneratorConfig
+
+    dances = _toy_dances()
+    cfg = GeneratorConfig(units=8, latent=2, genre_dim=2, context=4, train_frames=16, block=3, epochs=2,
+                          batch_size=8, free_max=6)
+    here, _ = study.train_variants(dances, cfg, [3], variants={"full": {}}, progress=False)
+    there, secs = study.train_variants(dances, cfg, [3, 4], variants={"full": {}}, jobs=2, progress=False)
+    workers.shutdown_pool()
+    a = here["full"][0].generate(dances.poses[:2, :4], [0, 1], horizon=5, seed=7)
+    np.testing.assert_allclose(there["full"][0].generate(dances.poses[:2, :4], [0, 1], horizon=5, seed=7), a,
+                               atol=1e-5)                                # seeded: the same in any process
+    assert not np.allclose(there["full"][1].generate(dances.poses[:2, :4], [0, 1], horizon=5, seed=7), a)
+    again = Generator.from_state(here["full"][0].state())
+    np.testing.assert_array_equal(again.generate(None, ["fast"], horizon=5, seed=1),
+                                  here["full"][0].generate(None, ["fast"], horizon=5, seed=1))
+    assert len(secs["full"]) == 2 and again.history["recon"] == here["full"][0].history["recon"]
+
+
+def test_the_copy_space_sees_through_noise_added_to_a_copy():
+    from choreo_utils.choreography import judging
+
+    dances = _toy_dances(n=40, t=40, seed=2)
+    train, held_out = dances.subset(np.arange(40) < 30), dances.subset(np.arange(40) >= 30)
+    windows = judging.window_arrays(train, 12, 1)[0]
+    project, reference = judging.copy_space(windows)
+    assert reference.shape[1] < windows[0].size                          # fewer directions than values
+    copied = windows[::37][:10]
+    noisy = copied + np.random.default_rng(0).normal(0, 0.1, copied.shape).astype(np.float32)
+    fresh = judging.window_arrays(held_out, 12, 12)[0]
+    d = {name: np.median(CH.nearest_distance(project(w), reference))
+         for name, w in (("copy", copied), ("noisy copy", noisy), ("held out", fresh))}
+    assert d["copy"] < 1e-4 and d["noisy copy"] < 0.5 * d["held out"], d
+    raw = {name: np.median(CH.nearest_distance(judging.judged(w).reshape(len(w), -1),
+                                               judging.judged(windows).reshape(len(windows), -1)))
+           for name, w in (("noisy copy", noisy), ("held out", fresh))}
+    # in raw values more of the noise stays: the copy looks nearer to new than it is
+    assert raw["noisy copy"] / raw["held out"] > d["noisy copy"] / d["held out"]

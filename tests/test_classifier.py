@@ -297,14 +297,16 @@ def test_the_sweep_pool_is_shut_down_and_restarted_on_demand():
     params = dict(C.PRESETS["table1"], lstm_units=4, dense1=4, dense2=4, epochs=1, batch_size=16)
     variants = {"BiLSTM": C.VARIANTS["BiLSTM"]}
     S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
-    pool = S._POOL["pool"]
-    S.shutdown_pool()
-    assert "pool" not in S._POOL and S._POOL.get("atexit")
+    from choreo_utils import workers
+
+    pool = workers._POOL["pool"]
+    workers.shutdown_pool()
+    assert "pool" not in workers._POOL and workers._POOL.get("atexit")
     with pytest.raises(RuntimeError):                 # a shut-down executor takes no more work
         pool.submit(int, 1)
     again = S.seed_sweep(train, val, test, params, seeds=[0, 1], variants=variants, jobs=2)
-    assert len(again.table) == 2 and S._POOL["pool"] is not pool
-    S.shutdown_pool()
+    assert len(again.table) == 2 and workers._POOL["pool"] is not pool
+    workers.shutdown_pool()
 
 
 @pytest.mark.parametrize("damaged", ["classifier.keras", "extractor.keras"])

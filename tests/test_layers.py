@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "choreo_utils"
 LAYERS: dict[str, int] = {
     # 0 base: paths, seeding, argument checks, atomic files, bars, parameter files, intervals, timing
     "config": 0, "runtime": 0, "checks": 0, "io_utils": 0, "bundle": 0, "progress": 0, "params": 0, "stats": 0,
-    "profiling": 0,
+    "profiling": 0, "workers": 0,
     # 1 frames and data
     "video": 1, "download": 1, "letsdance": 1, "synthetic": 1, "datasets": 1, "clips": 1,
     # 2 backbones and features: what a built backbone is, the pretext CNN, the registry, extraction and cache —

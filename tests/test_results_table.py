@@ -184,6 +184,34 @@ def test_generated_motion_row_reads_notebook_06_metrics():
         assert text in table, text
     del m["06_generated_motion"]
     assert "run `notebooks/06_generated_motion.ipynb`" in rt.render(m)
-    assert "| **all six** |" in rt.render_notebooks({"run_notebooks": {"params": "default.yaml", "cpu_count": 2,
+    assert "| **all seven** |" in rt.render_notebooks({"run_notebooks": {"params": "default.yaml", "cpu_count": 2,
                                                                       "seconds": {"06_generated_motion.ipynb": 9.0}}},
                                                      "https://github.com/a/b")
+
+
+def _choreographer_metrics():
+    wins = ["1-30", "31-60"]
+    rows = []
+    for source, rec, energy in (("real", (0.9, 0.86), (1, 1)), ("choreographer", (0.86, 0.71), (1.02, 0.97)),
+                                ("teacher-forced", (0.8, 0.3), (1.0, 0.6)), ("zero-velocity", (0.06, 0.06), (0, 0))):
+        for w, r, e in zip(wins, rec, energy):
+            rows.append({"source": source, "window": w, "recognition": r, "energy_ratio": e, "fid": 9.5 if
+                         source != "real" else 5.25, "diversity_ratio": 0.97})
+    return {"windows": wins, "seeds": [0, 1, 2], "table": rows, "counts": {"eval_dances": 212},
+            "targets": {"1-30": {"recognition ≥ 0.9 × real": True}, "31-60": {"recognition ≥ 0.9 × real": False}},
+            "verdicts": {w: {"teacher-forced": {"verdict": f"recognised more often than teacher-forced ({w})"}}
+                         for w in wins},
+            "not_a_copy": {"choreographer": 0.71, "real": 0.5}}
+
+
+def test_choreographer_row_reads_notebook_07_metrics():
+    m = _metrics()
+    m["07_choreographer"] = _choreographer_metrics()
+    table = rt.render(m)
+    for text in ["choreographer 86.0% / 71.0% vs real 90.0% / 86.0%", "teacher-forced 80.0% / 30.0%",
+                 "ratio to real ≥ 0.9 in 1 of 2 windows", "**recognised more often than teacher-forced (31-60)**",
+                 "motion energy ÷ real 1.02 / 0.97", "FID 9.50 / 9.50 vs floor 5.25 / 5.25", "0.71 vs held-out real "
+                 "0.50 (not a copy)", "212 evaluation dances", "(3 seeds)"]:
+        assert text in table, text
+    del m["07_choreographer"]
+    assert "run `notebooks/07_choreographer.ipynb`" in rt.render(m)

@@ -18,9 +18,11 @@ def test_filtered_native_stderr_drops_only_benign_lines(capfd):
 
     with runtime.filtered_native_stderr():
         os.write(2, b"I0000 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.\n")
+        os.write(2, b"I0000 00:00:1796356756.215436 24670 device_compiler.h:208] Compiled cluster using XLA!  This "
+                    b"line is logged at most once for the lifetime of the process.\n")
         os.write(2, b"E0000 real trouble: out of memory\n")
     err = capfd.readouterr().err
-    assert "real trouble: out of memory" in err and "cudart_stub" not in err
+    assert "real trouble: out of memory" in err and "cudart_stub" not in err and "XLA" not in err
 
 
 def test_filtered_native_stderr_restores_fd_after_an_exception(capfd):

@@ -19,6 +19,8 @@ def _write(folder: Path, order_gap: stats.Interval, leak: stats.Interval) -> Pat
             [0.1, -0.05, 0.02]).as_dict(), "sign": 0}}},
         "05_convlstm_prediction": {"gains": [stats.mean_interval([0.1, 0.12, 0.11]).as_dict()]},
         "06_generated_motion": {"answer": "no intervals here"},
+        "07_choreographer": {"verdicts": {"1-30": {"real": {"interval": stats.mean_interval([0.1, 0.2, 0.15]).as_dict(),
+                                                            "verdict": "..."}}}},
     }
     for name, obj in files.items():
         (folder / f"{name}.json").write_text(json.dumps(obj))
@@ -42,7 +44,7 @@ def _scores(seed: int = 1, collapsed: bool = False, flip: bool = False):
 def test_collect_finds_every_interval_however_it_is_nested(tmp_path):
     found = vc.collect(_write(tmp_path, *_scores()))
     assert set(found) == {"03: order/oracle pose / all genres/difference", "03: leakage/difference",
-                          "04: tuner_verdicts/anytime/interval", "05: gains[0]"}
+                          "04: tuner_verdicts/anytime/interval", "05: gains[0]", "07: verdicts/1-30/real/interval"}
     assert found["03: order/oracle pose / all genres/difference"]["class"] == "above zero"
     assert found["03: leakage/difference"]["class"] == "no measurable difference"
     assert len(found["03: leakage/difference"]["per_seed"]) == 5

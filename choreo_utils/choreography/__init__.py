@@ -11,10 +11,14 @@
   per-sequence latent (CVAE), trained closed-loop (auto-conditioning), with its ablations;
 * :mod:`~choreo_utils.choreography.judging` — the yardstick: disjoint generator / judge / evaluation ids, a
   pose-space genre judge (notebook 03's BiLSTM), and the window-by-window evaluation of generated dances;
+* :mod:`~choreo_utils.choreography.bvh` — motion capture (BVH) to pose arrays: forward kinematics, projection;
+* :mod:`~choreo_utils.choreography.study` — notebook 07's study: variants over seeds, every source's dances,
+  intervals, targets and verdicts;
 * :mod:`~choreo_utils.choreography.plots` — stick-figure frames and strips, the yardsticks by window.
 
 Importing it does not import TensorFlow.
 """
+from choreo_utils.choreography.bvh import BVHError, bvh_dances, read_bvh
 from choreo_utils.choreography.baselines import cycle_period, nearest_neighbour, repeat_last_cycle, zero_velocity
 from choreo_utils.choreography.generator import Generator, GeneratorConfig, build_generator
 from choreo_utils.choreography.poses import Dances, Skeleton, check_disjoint, check_poses, windows
@@ -22,7 +26,7 @@ from choreo_utils.choreography.sources import SYNTHETIC_SKELETON, synthetic_danc
 from choreo_utils.choreography.yardsticks import (acceleration, diversity, dominant_frequency, motion_energy,
                                                   multimodality, nearest_distance)
 
-__all__ = ["SYNTHETIC_SKELETON", "Dances", "Generator", "GeneratorConfig", "acceleration", "build_generator",
-           "check_disjoint", "check_poses", "cycle_period", "diversity", "dominant_frequency", "motion_energy",
-           "multimodality", "nearest_distance", "nearest_neighbour", "repeat_last_cycle", "Skeleton",
-           "synthetic_dances", "windows", "zero_velocity"]
+__all__ = ["BVHError", "Dances", "Generator", "GeneratorConfig", "SYNTHETIC_SKELETON", "Skeleton", "acceleration",
+           "build_generator", "bvh_dances", "check_disjoint", "check_poses", "cycle_period", "diversity",
+           "dominant_frequency", "motion_energy", "multimodality", "nearest_distance", "nearest_neighbour",
+           "read_bvh", "repeat_last_cycle", "synthetic_dances", "windows", "zero_velocity"]

@@ -15,6 +15,7 @@ synthetic package.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -100,7 +101,7 @@ class Generator:
         self.scale = np.ones(self.n_values, np.float32)       # per-value spread of the poses
         self.vel_scale = np.ones(self.n_values, np.float32)   # per-value spread of the velocities
         self.roots: tuple[int, ...] = tuple(int(j) for j in (self.config.roots or ()))
-        self.history: dict[str, list[float]] = {"loss": [], "recon": [], "kl": []}
+        self.history: dict[str, list[float]] = {"loss": [], "recon": [], "kl": [], "seconds": []}
 
     # ---------------------------------------------------------------------------------------- one pass
     def _roll(self, tf, poses, genre, z, closed_loop: bool, steps: int, free: int | None = None):
@@ -161,6 +162,9 @@ class Generator:
                                     ).astype(np.float32)
         x = self._normalise(poses)
         genres = dances.genres.astype(np.int32)
+        # where a dance "from nothing but a genre" starts: the genre's mean first frames (the training mean if absent)
+        self.start = np.stack([x[genres == g, :cfg.context].mean(axis=0) if (genres == g).any()
+                               else x[:, :cfg.context].mean(axis=0) for g in range(len(self.genre_names))])
         steps = cfg.train_frames - cfg.context
         weights = [w for part in (self.parts["encoder"], self.parts["decoder"]) for w in part.trainable_weights]
         weights += [w for w in self.parts["embedding"].trainable_weights if all(w is not v for v in weights)]
@@ -186,6 +190,7 @@ class Generator:
         desc = label(progress, "choreographer")
         schedule = self.free_schedule(positive_int(epochs or cfg.epochs, "epochs"))
         for free in bar(schedule, desc=desc, unit="epoch", disable=not desc):
+            began = time.perf_counter()
             size = min(cfg.batch_size, len(x))         # every batch full (one shape: one compiled step), the
             order = rng.permutation(len(x))            # last one topped up from the start of the permutation
             order = np.concatenate([order, order[:-len(order) % size]])
@@ -198,6 +203,7 @@ class Generator:
                 sums += np.array([float(v) for v in step(batch, genres[rows], eps, np.int32(free))]) * len(rows)
             for key, value in zip(("loss", "recon", "kl"), sums / len(order)):
                 self.history[key].append(float(value))
+            self.history["seconds"].append(time.perf_counter() - began)      # the first holds the compilation
         return self
 
     def free_schedule(self, epochs: int) -> list[int]:
@@ -212,13 +218,20 @@ class Generator:
         return [levels[min(int(e / ramp * len(levels)), len(levels) - 1)] for e in range(int(epochs))]
 
     # --------------------------------------------------------------------------------------- generate
-    def generate(self, context: np.ndarray, genres: Sequence[str | int], horizon: int, seed: int = 0) -> np.ndarray:
+    def generate(self, context: np.ndarray | None, genres: Sequence[str | int], horizon: int,
+                 seed: int = 0) -> np.ndarray:
         """Continue each context (N, c ≥ ``config.context`` frames, joints, 2) for ``horizon`` frames as the asked
         genre, with a latent drawn from N(0, I) under ``seed``: (N, horizon, joints, 2). Only generated frames are
-        returned (never the context)."""
+        returned (never the context). ``context=None``: from nothing but the genre — each dance starts from the
+        mean first frames of that genre's training dances, and the latent decides the rest."""
         import tensorflow as tf  # noqa: PLC0415
 
         cfg = self.config
+        if context is None:
+            if not hasattr(self, "start"):
+                raise ValueError("this generator has not been trained: call fit first")
+            labels = np.array([self._genre(g) for g in genres], np.int32)
+            context = self.start[labels] * self.scale + self.mean
         context = check_poses(context, "context", min_frames=cfg.context)
         if context.shape[2] * 2 != self.n_values:
             raise ValueError(f"the context has {context.shape[2]} joints; this generator was trained on "
@@ -240,6 +253,26 @@ class Generator:
             return self.genre_names.index(genre)
         raise ValueError(f"genre {genre!r} is not one this generator was trained on: "
                          f"{', '.join(self.genre_names)}")
+
+    def state(self) -> dict[str, Any]:
+        """Everything a trained generator is, as plain arrays (to send between processes, or to save)."""
+        return {"n_joints": self.n_values // 2, "genre_names": self.genre_names, "seed": self.seed,
+                "config": dataclasses.asdict(self.config), "roots": self.roots, "history": self.history,
+                "mean": self.mean, "scale": self.scale, "vel_scale": self.vel_scale,
+                "start": getattr(self, "start", None),
+                "weights": [p.get_weights() for p in (self.parts["encoder"], self.parts["decoder"])]}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "Generator":
+        """The generator :meth:`state` describes (built under its seed, then given its weights)."""
+        gen = cls(state["n_joints"], state["genre_names"], GeneratorConfig(**state["config"]), seed=state["seed"])
+        for part, weights in zip((gen.parts["encoder"], gen.parts["decoder"]), state["weights"]):
+            part.set_weights(weights)
+        gen.roots, gen.history = tuple(state["roots"]), state["history"]
+        gen.mean, gen.scale, gen.vel_scale = state["mean"], state["scale"], state["vel_scale"]
+        if state["start"] is not None:
+            gen.start = state["start"]
+        return gen
 
     def describe(self) -> dict[str, Any]:
         """The configuration and final training losses (for metrics files)."""

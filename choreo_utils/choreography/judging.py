@@ -9,6 +9,7 @@ its own, and the evaluation of generated dances window by window against the rea
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -31,8 +32,12 @@ def split_ids(dances: Dances, shares: Sequence[float] = (0.5, 0.25, 0.25), seed:
             raise ValueError(f"genre {dances.genre_names[g]!r} has {len(ids)} ids; {len(shares)} disjoint sets "
                              "need one each: generate more videos per genre")
         rng.shuffle(ids)
-        counts = np.maximum(np.floor(shares * len(ids)).astype(int), 1)
-        counts[0] += len(ids) - counts.sum()                 # the remainder (or the excess) to the first set
+        exact = shares * len(ids)
+        counts = np.floor(exact).astype(int)
+        counts[np.argsort(counts - exact)[:len(ids) - counts.sum()]] += 1   # largest remainders get the rest
+        while (counts == 0).any():                           # every set holds every genre
+            counts[counts.argmax()] -= 1
+            counts[np.flatnonzero(counts == 0)[0]] += 1
         for part, chunk in zip(out, np.split(ids, np.cumsum(counts)[:-1])):
             part.extend(chunk)
     check_disjoint(**{f"set {i}": ids for i, ids in enumerate(out)})
@@ -92,55 +97,87 @@ def judge(model, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fid(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance of two embedding sets, NaN where either has no more samples than dimensions."""
+    """Fréchet distance of two embedding sets, NaN where either has no more samples than dimensions (the sample
+    count per dimension is the caller's to print: the low-count warning is not repeated for every window)."""
     from choreo_utils.prediction.frechet import frechet_distance_from_features  # noqa: PLC0415
 
-    return frechet_distance_from_features(a, b) if min(len(a), len(b)) > a.shape[1] else float("nan")
+    if min(len(a), len(b)) <= a.shape[1]:
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Fréchet distance from")
+        return frechet_distance_from_features(a, b)
+
+
+def copy_space(training_windows: np.ndarray, variance: float = 0.99):
+    """The space the not-a-copy test measures in: each window's tracks about their own mean over the window (so a
+    copy shifted anywhere on the stage is still a copy, and no single frame's noise shifts the whole window), in
+    the principal components of the training windows that hold ``variance`` of their variance. Dancing lives in a
+    few dozen directions; noise added to a copied clip spreads over all of them, so projecting drops nearly all of
+    it — and a copy disguised with noise is still found to be a copy. Returns ``(project, reference)``: a function
+    from windows to their coordinates, and the training windows' coordinates."""
+    from sklearn.decomposition import PCA  # noqa: PLC0415
+
+    def centred(windows: np.ndarray) -> np.ndarray:
+        windows = check_poses(windows, "windows")
+        return (windows - windows.mean(axis=1, keepdims=True)).reshape(len(windows), -1)
+
+    pca = PCA(n_components=float(variance), svd_solver="full").fit(centred(training_windows))
+
+    def project(windows: np.ndarray) -> np.ndarray:
+        return pca.transform(centred(windows))
+
+    return project, pca.transform(centred(training_windows))
 
 
 def evaluate(model, real: np.ndarray, sources: Mapping[str, np.ndarray], genres: np.ndarray,
              training_windows: np.ndarray, window: int = 30, seed: int = 0) -> dict[str, Any]:
-    """Judge each source's generated frames against the real continuation, window by window.
+    """Judge each source's generated frames against the real continuation, window by window, seed by seed.
 
     ``real`` (N, H, joints, 2) is the real continuation of N evaluation dances; ``sources`` maps a name to
     (seeds, N, H, joints, 2) generated frames (a deterministic baseline has one seed); ``genres`` (N,) the asked
     genre. Windows of ``window`` frames at 0, window, 2·window, ... Returns ``{"correct": {source: (seeds, N,
-    windows)}, "table": DataFrame (source × window: recognition, energy and acceleration ratios, FID, diversity,
-    multimodality, nearest-training distance), "floor": real-vs-real FID per window, "real_nn": held-out real
-    windows' median nearest-training distance}``. FID is measured at equal sample sizes: the windows of one half of
-    the dances (generated, or real for the floor) against the real windows of the other half (NaN where a half
-    has no more windows than the embedding has dimensions)."""
+    windows)}, "table": DataFrame (one row per source × seed × window: recognition, energy and acceleration ratios,
+    FID, diversity, multimodality, median nearest-training distance), "floor": real-vs-real FID per window,
+    "half": the dances of half A, "pairs": pairs drawn for diversity and multimodality}``; source ``"real"`` is the
+    real continuation itself. FID is measured at equal sample sizes: the windows of one half of the dances
+    (generated, or real for the floor) against the real windows of the other half (NaN where a half has no more
+    windows than the embedding has dimensions). Nearest-training distances compare each window, in
+    :func:`copy_space`, with every ``training_windows`` window (pass them at
+    stride 1, so a copied clip finds itself): a copy scores about 0, with or without added noise."""
     real = check_poses(real, "real continuation")
     count = real.shape[1] // int(window)
     genres = np.asarray(genres)
-    train_flat = judged(training_windows).reshape(len(training_windows), -1)   # position-free, as judged
-    real_out = [judge(model, real[:, k * window:(k + 1) * window]) for k in range(count)]
-    rng = np.random.default_rng(seed)
-    half = rng.permutation(len(real)) < len(real) // 2
-    rows, correct, floor = [], {}, []
-    for k in range(count):
-        emb = real_out[k][1]
-        floor.append(_fid(emb[half], emb[~half]))
-    real_energy = [motion_energy(real[:, k * window:(k + 1) * window]).mean() for k in range(count)]
-    real_accel = [acceleration(real[:, k * window:(k + 1) * window]).mean() for k in range(count)]
-    real_nn = float(np.median(nearest_distance(judged(real[:, :window]).reshape(len(real), -1), train_flat)))
+    project, reference = copy_space(training_windows)
+    cut = [slice(k * window, (k + 1) * window) for k in range(count)]
+    real_out = [judge(model, real[:, c]) for c in cut]
+    half = np.random.default_rng(seed).permutation(len(real)) < len(real) // 2
+    floor = [_fid(e[half], e[~half]) for _, e in real_out]
+    real_energy = [motion_energy(real[:, c]).mean() for c in cut]
+    real_accel = [acceleration(real[:, c]).mean() for c in cut]
+    rows, correct, pairs = [], {}, {}
     for name, frames in {"real": real[None], **dict(sources)}.items():
         frames = np.asarray(frames)
+        if frames.ndim != 5 or frames.shape[1:3] != (len(real), real.shape[1]):
+            raise ValueError(f"source {name!r} must be (seeds, {len(real)}, {real.shape[1]}, joints, 2) like the real "
+                             f"continuation; got {frames.shape}")
         hits = np.zeros((frames.shape[0], frames.shape[1], count))
-        for k in range(count):
-            w = frames[:, :, k * window:(k + 1) * window]
-            outs = [real_out[k] if name == "real" else judge(model, w[s]) for s in range(len(w))]
-            hits[:, :, k] = np.stack([p.argmax(1) == genres for p, _ in outs])
-            emb = np.concatenate([e for _, e in outs])
-            flat = w.reshape(-1, *w.shape[2:])
-            rows.append({
-                "source": name, "window": f"{k * window + 1}-{(k + 1) * window}", "seeds": len(w),
-                "recognition": float(hits[:, :, k].mean()),
-                "energy_ratio": float(motion_energy(flat).mean() / real_energy[k]),
-                "acceleration_ratio": float(acceleration(flat).mean() / real_accel[k]),
-                "fid": float(np.mean([_fid(e[half], real_out[k][1][~half]) for _, e in outs])),
-                "diversity": diversity(emb, seed=seed)[0],
-                "multimodality": multimodality(emb, np.tile(genres, len(w)), seed=seed)[0],
-                "nn_distance": float(np.median(nearest_distance(judged(flat).reshape(len(flat), -1), train_flat)))})
+        for s in range(len(frames)):
+            for k, c in enumerate(cut):
+                w = frames[s, :, c]
+                probs, emb = real_out[k] if name == "real" else judge(model, w)
+                hits[s, :, k] = probs.argmax(1) == genres
+                fid = floor[k] if name == "real" else (_fid(emb[half], real_out[k][1][~half])
+                                                       + _fid(emb[~half], real_out[k][1][half])) / 2
+                div, n_div = diversity(emb, seed=seed)
+                multi, n_multi = multimodality(emb, genres, seed=seed)
+                pairs = {"diversity": n_div, "multimodality": n_multi}
+                rows.append({
+                    "source": name, "seed": s, "window": f"{k * window + 1}-{(k + 1) * window}",
+                    "recognition": float(hits[s, :, k].mean()),
+                    "energy_ratio": float(motion_energy(w).mean() / real_energy[k]),
+                    "acceleration_ratio": float(acceleration(w).mean() / real_accel[k]),
+                    "fid": float(fid), "diversity": div, "multimodality": multi,
+                    "nn_distance": float(np.median(nearest_distance(project(w), reference)))})
         correct[name] = hits
-    return {"correct": correct, "table": pd.DataFrame(rows), "floor": floor, "real_nn": real_nn}
+    return {"correct": correct, "table": pd.DataFrame(rows), "floor": floor, "half": half, "pairs": pairs,
+            "copy_components": int(reference.shape[1])}
