@@ -24,11 +24,18 @@ def _bounds(sequences: Sequence[np.ndarray], margin: float) -> tuple[np.ndarray,
     return centre, max(span, 1e-3)
 
 
+def _colour(name: str) -> str:
+    """A source's colour; a name like ``"tap: choreographer"`` takes its source's."""
+    return COLOURS.get(name, COLOURS.get(name.rsplit(": ", 1)[-1], "C3"))
+
+
 def draw(dances: Mapping[str, np.ndarray], skeleton: Skeleton | None, size: int = 96, margin: float = 0.08,
-         label: bool = True) -> np.ndarray:
+         label: bool = True, reference: str | None = None) -> np.ndarray:
     """Each named dance (frames, joints, 2) drawn as stick figures, side by side on one shared scale: uint8 RGB
     frames (frames, size, size · dances, 3), the name written at the top of each panel. The dances must have one
-    length; a ``None`` skeleton draws the joints as dots."""
+    length; a ``None`` skeleton draws the joints as dots. The scale fits every dance, or only the dance named
+    ``reference`` (with a wider margin): a dance that drifts away then walks out of its panel instead of
+    shrinking every other one."""
     import cv2  # noqa: PLC0415
 
     names = list(dances)
@@ -40,11 +47,14 @@ def draw(dances: Mapping[str, np.ndarray], skeleton: Skeleton | None, size: int 
                          f"{ {n: len(a) for n, a in zip(names, arrays)} }")
     placed = [skeleton.positions(a) if skeleton is not None else a for a in arrays]
     drawn = sorted({j for e in skeleton.edges for j in e}) if skeleton is not None else range(arrays[0].shape[1])
-    centre, span = _bounds([p[:, list(drawn)] for p in placed], margin)
+    if reference is not None and reference not in dances:
+        raise ValueError(f"reference {reference!r} is not one of the dances drawn: {', '.join(names)}")
+    fit = [placed[names.index(reference)]] if reference is not None else placed
+    centre, span = _bounds([p[:, list(drawn)] for p in fit], margin if reference is None else 3 * margin)
     scale = (size - 1) / span
     out = np.full((len(arrays[0]), size, size * len(names), 3), 255, np.uint8)
     for k, (name, pos) in enumerate(zip(names, placed)):
-        rgb = np.array(_rgb(COLOURS.get(name, "C3"))) * 255
+        rgb = np.array(_rgb(_colour(name))) * 255
         px = ((pos - centre) * scale + size / 2) * 4                 # 2 bits of sub-pixel precision
         px[..., 0] += k * size * 4
         for t in range(len(pos)):
@@ -71,14 +81,20 @@ def _rgb(colour: str) -> tuple[float, float, float]:
 def plot_strip(dances: Mapping[str, np.ndarray], skeleton: Skeleton | None, frames: Sequence[int],
                title: str = "", size: int = 96):
     """A figure: one row per named dance, one column per frame index in ``frames`` (the generated frame number
-    under each column)."""
+    under each column). Rows named ``"<group>: <source>"`` share the scale of their group's first row (the real
+    dance, say), so sizes compare within a group."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     names = list(dances)
     frames = [int(f) for f in frames]
-    # one shared scale across rows, so sizes compare: drawn side by side, then cut apart
-    together = draw({n: np.asarray(dances[n]) for n in names}, skeleton, size=size, label=False)
-    pictures = {n: together[:, :, k * size:(k + 1) * size] for k, n in enumerate(names)}
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        groups.setdefault(n.rsplit(": ", 1)[0], []).append(n)
+    pictures = {}
+    for members in groups.values():              # drawn side by side on the first's scale, then cut apart
+        together = draw({n: np.asarray(dances[n]) for n in members}, skeleton, size=size, label=False,
+                        reference=members[0])
+        pictures.update({n: together[:, :, k * size:(k + 1) * size] for k, n in enumerate(members)})
     fig, axes = plt.subplots(len(names), len(frames), figsize=(1.15 * len(frames) + 1.4, 1.2 * len(names) + 0.4),
                              squeeze=False)
     for i, n in enumerate(names):
