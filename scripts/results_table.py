@@ -202,6 +202,17 @@ def _choreographer_row(d7: dict | None) -> tuple[str, str, str]:
             f"{series('choreographer', 'diversity_ratio', ratio)}; nearest-training distance "
             f"{d7['not_a_copy']['choreographer']:.2f} vs held-out real {d7['not_a_copy']['real']:.2f} (not a copy). "
             f"{d7['counts']['eval_dances']} evaluation dances the generator and judge never saw")
+    video = d7.get("from_video")
+    if video:
+        seen = {r["window"]: r["recognition"] for r in video["table"] if r["source"] == "from video"}
+        text += (f". From a video's first frames (pose read by notebook 02's CNN, context R² "
+                 f"{video['context_r2']:.2f}): recognised {' / '.join(_pct(seen[w]) for w in wins)}"
+                 f"; at {wins[-1]} vs from oracle pose: {video['verdicts'][wins[-1]]['from oracle pose']['verdict']}")
+    asked = d7.get("tempo_request")
+    if asked:
+        text += (f". Asked tempo ({', '.join(f'{hz:g}' for hz in asked['asked_hz'])} Hz, every genre): within one "
+                 f"frequency bin for {_pct(asked['hit_best'])} with the best of {asked['candidates']} latents vs "
+                 f"{_pct(asked['hit_one_latent'])} with one ({asked['verdict']['verdict']})")
     return f"{label} ({len(d7['seeds'])} seeds)", text, paper
 
 

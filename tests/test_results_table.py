@@ -190,7 +190,7 @@ def test_generated_motion_row_reads_notebook_06_metrics():
 
 
 def _choreographer_metrics():
-    wins = ["1-30", "31-60"]
+    wins = wins_of_07
     rows = []
     for source, rec, energy in (("real", (0.9, 0.86), (1, 1)), ("choreographer", (0.86, 0.71), (1.02, 0.97)),
                                 ("teacher-forced", (0.8, 0.3), (1.0, 0.6)), ("zero-velocity", (0.06, 0.06), (0, 0))):
@@ -204,6 +204,9 @@ def _choreographer_metrics():
             "not_a_copy": {"choreographer": 0.71, "real": 0.5}}
 
 
+wins_of_07 = ["1-30", "31-60"]
+
+
 def test_choreographer_row_reads_notebook_07_metrics():
     m = _metrics()
     m["07_choreographer"] = _choreographer_metrics()
@@ -212,6 +215,19 @@ def test_choreographer_row_reads_notebook_07_metrics():
                  "ratio to real ≥ 0.9 in 1 of 2 windows", "**recognised more often than teacher-forced (31-60)**",
                  "motion energy ÷ real 1.02 / 0.97", "FID 9.50 / 9.50 vs floor 5.25 / 5.25", "0.71 vs held-out real "
                  "0.50 (not a copy)", "212 evaluation dances", "(3 seeds)"]:
+        assert text in table, text
+    assert "From a video" not in table and "Asked tempo" not in table        # metrics of before those sections
+    m["07_choreographer"] |= {
+        "from_video": {"context_r2": 0.981, "table": [{"source": "from video", "window": w, "recognition": r}
+                                                       for w, r in zip(wins_of_07, (0.8, 0.65))],
+                       "verdicts": {w: {"from oracle pose": {"verdict": f"no measurable difference ({w})"}}
+                                    for w in wins_of_07}},
+        "tempo_request": {"asked_hz": [0.75, 1.5], "candidates": 16, "hit_best": 0.61, "hit_one_latent": 0.2,
+                          "verdict": {"verdict": "steering hits it more often"}}}
+    table = rt.render(m)
+    for text in ["context R² 0.98): recognised 80.0% / 65.0%; at 31-60 vs from oracle pose: no measurable "
+                 "difference (31-60)", "Asked tempo (0.75, 1.5 Hz, every genre): within one frequency bin for 61.0% "
+                 "with the best of 16 latents vs 20.0% with one (steering hits it more often)"]:
         assert text in table, text
     del m["07_choreographer"]
     assert "run `notebooks/07_choreographer.ipynb`" in rt.render(m)

@@ -23,7 +23,8 @@ Modules (every public name is re-exported here, so ``synthetic.generate_dataset`
   motion in words and partner flag (``FAMILIES``, ``GENRE_STYLE``, ``describe_genres``);
 * :mod:`~choreo_utils.synthetic.motion` — how each genre moves: the stick figure's pose and one motion
   program per genre (``PROGRAMS``);
-* :mod:`~choreo_utils.synthetic.render` — drawing one video from its :class:`VideoSpec` (``render_video``);
+* :mod:`~choreo_utils.synthetic.render` — drawing one video from its :class:`VideoSpec` (``render_video``), or given
+  joints in a video's style (``render_joints``);
 * :mod:`~choreo_utils.synthetic.dataset` — the dataset on disk: plan the videos, write the JPEGs and the
   manifest, read the ground truth back (``plan_dataset``, ``generate_dataset``, ``video_specs``).
 """
@@ -32,9 +33,9 @@ from choreo_utils.synthetic.dataset import (GENERATOR_VERSION, JOINTS, MANIFEST,
                                            video_specs)
 from choreo_utils.synthetic.genres import FAMILIES, FAMILY_NAMES, GENRE_STYLE, describe_genres
 from choreo_utils.synthetic.motion import BODY_LENGTHS, PROGRAMS, Program
-from choreo_utils.synthetic.render import VideoSpec, pose_sequence, render_video
+from choreo_utils.synthetic.render import VideoSpec, figure_count, pose_sequence, render_joints, render_video
 
 __all__ = ["BODY_LENGTHS", "FAMILIES", "FAMILY_NAMES", "GENERATOR_VERSION", "GENRE_STYLE", "JOINTS", "MANIFEST",
-           "PROGRAMS", "Program", "VideoSpec", "dance_poses", "describe_genres", "generate_dataset",
-           "oracle_pose_frames", "plan_dataset", "pose_features", "pose_sequence", "pose_vectors", "render_video",
-           "video_specs"]
+           "PROGRAMS", "Program", "VideoSpec", "dance_poses", "describe_genres", "figure_count", "generate_dataset",
+           "oracle_pose_frames", "plan_dataset", "pose_features", "pose_sequence", "pose_vectors", "render_joints",
+           "render_video", "video_specs"]

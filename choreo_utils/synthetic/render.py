@@ -122,38 +122,91 @@ def _stack_by_role(placed: list) -> np.ndarray:
     return np.stack([lead, by_role.get("follow", lead)])
 
 
+def _stage(spec: VideoSpec, size: tuple[int, int]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The static stage of a video (background, a soft spotlight, the floor band) as float32, and its costumes."""
+    h, w = size
+    fam = FAMILIES[spec.family]
+    jitter = np.array(spec.colour_jitter)
+    bg = np.clip(np.array(fam["bg"]) + jitter, 0, 255)
+    floor = np.clip(np.array(fam["floor"]) + jitter * 0.5, 0, 255)
+    costumes = {role: np.clip(np.array(fam[role]) + jitter * 0.3, 0, 255) for role in ("lead", "follow")}
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    spot = np.exp(-(((xx - spec.centre_x * w) / (0.45 * w)) ** 2 + ((yy - 0.45 * h) / (0.7 * h)) ** 2))
+    stage = bg[None, None, :] * (0.75 + 0.4 * spot[..., None])
+    floor_top = int(h * (spec.base_y + spec.scale * 0.45))
+    stage[floor_top:] = floor
+    return np.clip(stage, 0, 255).astype(np.float32), costumes
+
+
+def _expose(canvas: np.ndarray, spec: VideoSpec, t: float, rng: np.random.Generator) -> np.ndarray:
+    """Lighting flicker and sensor noise on a drawn canvas → one uint8 frame."""
+    light = spec.light * (1 + spec.flicker * math.sin(2 * math.pi * 0.5 * t + spec.phase))
+    return np.clip(canvas * light + rng.normal(0, spec.noise, canvas.shape), 0, 255).astype(np.uint8)
+
+
 def render_video(spec: VideoSpec, n_frames: int, size: tuple[int, int] = (96, 144), fps: float = 25.0,
                  return_joints: bool = False):
     """Render one video as uint8 RGB frames (T, H, W, 3); optionally also the joints (T, figures, J, 2),
     in pixels, lead dancer first (a single dancer fills both slots)."""
     h, w = size
     rng = np.random.default_rng(spec.seed)
-    fam = FAMILIES[spec.family]
-    jitter = np.array(spec.colour_jitter)
-    bg = np.clip(np.array(fam["bg"]) + jitter, 0, 255)
-    floor = np.clip(np.array(fam["floor"]) + jitter * 0.5, 0, 255)
-    costumes = {role: np.clip(np.array(fam[role]) + jitter * 0.3, 0, 255) for role in ("lead", "follow")}
-    # static stage: background, a soft spotlight and the floor band
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    spot = np.exp(-(((xx - spec.centre_x * w) / (0.45 * w)) ** 2 + ((yy - 0.45 * h) / (0.7 * h)) ** 2))
-    stage = bg[None, None, :] * (0.75 + 0.4 * spot[..., None])
-    floor_top = int(h * (spec.base_y + spec.scale * 0.45))
-    stage[floor_top:] = floor
-    stage = np.clip(stage, 0, 255).astype(np.float32)
-
+    stage, costumes = _stage(spec, size)
     frames = np.empty((n_frames, h, w, 3), np.uint8)
     all_joints = []
     for i, t, placed in _posed_frames(spec, n_frames, size, fps, rng):
         canvas = stage.copy()
         for pose, role, joints, fig_h in placed:
             _draw_figure(canvas, joints, costumes[role], fig_h, pose["turn"])
-        light = spec.light * (1 + spec.flicker * math.sin(2 * math.pi * 0.5 * t + spec.phase))
-        canvas = canvas * light + rng.normal(0, spec.noise, canvas.shape)
-        frames[i] = np.clip(canvas, 0, 255).astype(np.uint8)
+        frames[i] = _expose(canvas, spec, t, rng)
         if return_joints:
             all_joints.append(_stack_by_role(placed))
     if return_joints:
         return frames, np.stack(all_joints).astype(np.float32)
+    return frames
+
+
+#: the joints of one figure, in the order :func:`render_video` returns them
+JOINT_NAMES = ("hip", "neck", "head", "elbow_l", "hand_l", "knee_l", "foot_l", "elbow_r", "hand_r", "knee_r", "foot_r")
+
+
+def figure_count(spec: VideoSpec) -> int:
+    """How many dancers the video ``spec`` shows (1 or 2): what :func:`render_joints` needs to know."""
+    program, _ = PROGRAMS[spec.motion]
+    return len(program(0.0, spec.tempo, spec.phase))
+
+
+def render_joints(spec: VideoSpec, joints: np.ndarray, size: tuple[int, int] = (96, 144), fps: float = 25.0,
+                  figures: int = 2, start_frame: int = 0) -> np.ndarray:
+    """Draw given joints (T, 2, 11, 2) pixels — lead first, as :func:`render_video` returns them — in the style of
+    the video ``spec``: its stage, palette, body size, lighting and sensor noise. uint8 RGB (T, H, W, 3).
+
+    The joints can come from anywhere (a generator's dance, brought to pixels): nothing of the motion program is
+    used. Joints carry no turn, so the right side is always drawn as the near one, and the follower is drawn
+    behind the lead; ``figures=1`` draws the lead only (:func:`figure_count` says which a video has). For a dancer
+    who never turns, the frames are :func:`render_video`'s own (same noise stream). ``start_frame``: the video frame
+    the first joints belong to (lighting and noise follow the video's clock)."""
+    joints = np.asarray(joints, dtype=np.float64)
+    if joints.ndim != 4 or joints.shape[1:] != (2, len(JOINT_NAMES), 2):
+        raise ValueError(f"joints must be (frames, 2 figures, {len(JOINT_NAMES)}, 2) pixels; got {joints.shape}")
+    if not np.isfinite(joints).all():
+        raise ValueError("joints hold NaN or infinite values: nothing can be drawn there")
+    if figures not in (1, 2):
+        raise ValueError(f"figures must be 1 or 2; got {figures!r}")
+    h, w = size
+    rng = np.random.default_rng(spec.seed)
+    rng.normal(0, spec.shake, (start_frame + len(joints), 2))   # render_video's first draw: its camera shake
+    for _ in range(start_frame):                                   # and the noise of the frames before these
+        rng.normal(0, spec.noise, (h, w, 3))
+    stage, costumes = _stage(spec, size)
+    height = spec.scale * h
+    roles = ("follow", "lead")[2 - figures:]
+    frames = np.empty((len(joints), h, w, 3), np.uint8)
+    for i in range(len(joints)):
+        canvas = stage.copy()
+        for role in roles:
+            placed = dict(zip(JOINT_NAMES, joints[i, 0 if role == "lead" else 1]))
+            _draw_figure(canvas, placed, costumes[role], height, 0.0)
+        frames[i] = _expose(canvas, spec, (start_frame + i) / fps, rng)
     return frames
 
 
