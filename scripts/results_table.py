@@ -208,6 +208,18 @@ def _choreographer_row(d7: dict | None) -> tuple[str, str, str]:
         text += (f". From a video's first frames (pose read by notebook 02's CNN, context R² "
                  f"{video['context_r2']:.2f}): recognised {' / '.join(_pct(seen[w]) for w in wins)}"
                  f"; at {wins[-1]} vs from oracle pose: {video['verdicts'][wins[-1]]['from oracle pose']['verdict']}")
+    px = d7.get("pixels")
+    if px:
+        cell = {(r["source"], r["horizons"]): r["recognition"] for r in px["table"]}
+        shown = [s for s in ("choreographer", "real video", "real, redrawn", "ConvLSTM", "zero-velocity")
+                 if (s, px["horizons"][0]) in cell]
+        rates = ", ".join(f"{s} {' / '.join(_pct(cell[s, h]) for h in px['horizons'])}" for s in shown)
+        text += (f". Drawn as video and judged by notebook 06's motion-only classifier, horizons "
+                 f"{' / '.join(px['horizons'])}: {rates} ({px['dances']} dances"
+                 + (", ids notebook 05 never touched" if px["convlstm"] else "") + ")")
+        if px["convlstm"]:
+            last = px["horizons"][-1]
+            text += f"; at {last} vs ConvLSTM: **{px['verdicts']['ConvLSTM / ' + last]['verdict']}**"
     asked = d7.get("tempo_request")
     if asked:
         text += (f". Asked tempo ({', '.join(f'{hz:g}' for hz in asked['asked_hz'])} Hz, every genre): within one "

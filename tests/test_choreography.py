@@ -406,3 +406,21 @@ def test_the_copy_space_sees_through_noise_added_to_a_copy():
            for name, w in (("noisy copy", noisy), ("held out", fresh))}
     # in raw values more of the noise stays: the copy looks nearer to new than it is
     assert raw["noisy copy"] / raw["held out"] > d["noisy copy"] / d["held out"]
+
+
+def test_a_near_constant_value_cannot_amplify_a_small_error():
+    from choreo_utils.choreography.generator import Generator, GeneratorConfig
+
+    dances = _toy_dances()
+    flat = dances.poses.copy()
+    flat[:, :, 0] = 0.0                                         # a joint that never moves (a hip relative to itself)
+    still = CH.Dances(flat, dances.genres, dances.ids, dances.genre_names)
+    cfg = GeneratorConfig(units=8, latent=2, genre_dim=2, context=4, train_frames=16, block=3, epochs=1, batch_size=8,
+                          free_max=None, spectral_weight=0.0)
+    gen = Generator(3, ("slow", "fast"), cfg, seed=0).fit(still, progress=False)
+    spread = flat.reshape(-1, 6).std(axis=0)
+    assert gen.scale[:2].min() >= 0.1 * np.median(spread) - 1e-7 and np.allclose(gen.scale[2:], spread[2:], rtol=1e-5)
+    bare = Generator(3, ("slow", "fast"), dataclasses.replace(cfg, scale_floor=0.0, context_noise=0.0),
+                     seed=0).fit(still, progress=False)
+    assert bare.scale[:2].max() <= 1e-4 + 1e-9                    # the old floor: an error there is 100s of spreads
+    assert bare.history["recon"] != gen.history["recon"]          # context noise changes what it learns from

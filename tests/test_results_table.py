@@ -222,12 +222,20 @@ def test_choreographer_row_reads_notebook_07_metrics():
                                                        for w, r in zip(wins_of_07, (0.8, 0.65))],
                        "verdicts": {w: {"from oracle pose": {"verdict": f"no measurable difference ({w})"}}
                                     for w in wins_of_07}},
+        "pixels": {"horizons": ["1–10", "11–20"], "dances": 60, "convlstm": True,
+                   "table": [{"source": src, "horizons": h, "recognition": r} for src, rates in
+                             (("choreographer", (0.7, 0.6)), ("real video", (0.8, 0.8)), ("ConvLSTM", (0.06, 0.07)))
+                             for h, r in zip(("1–10", "11–20"), rates)],
+                   "verdicts": {"ConvLSTM / 11–20": {"verdict": "recognised more often than ConvLSTM"}}},
         "tempo_request": {"asked_hz": [0.75, 1.5], "candidates": 16, "hit_best": 0.61, "hit_one_latent": 0.2,
                           "verdict": {"verdict": "steering hits it more often"}}}
     table = rt.render(m)
     for text in ["context R² 0.98): recognised 80.0% / 65.0%; at 31-60 vs from oracle pose: no measurable "
                  "difference (31-60)", "Asked tempo (0.75, 1.5 Hz, every genre): within one frequency bin for 61.0% "
-                 "with the best of 16 latents vs 20.0% with one (steering hits it more often)"]:
+                 "with the best of 16 latents vs 20.0% with one (steering hits it more often)",
+                 "horizons 1–10 / 11–20: choreographer 70.0% / 60.0%, real video 80.0% / 80.0%, ConvLSTM 6.0% / "
+                 "7.0% (60 dances, ids notebook 05 never touched); at 11–20 vs ConvLSTM: **recognised more often than "
+                 "ConvLSTM**"]:
         assert text in table, text
     del m["07_choreographer"]
     assert "run `notebooks/07_choreographer.ipynb`" in rt.render(m)
