@@ -104,9 +104,14 @@ def render(m: dict[str, dict]) -> str:
                      f"{bn['check_momentum']:g} vs {bn['momentum']:g})",
                      f"first-round trials: {bn['short_trial_verdict']}; the tuner verdict "
                      f"{'changes' if bn['verdict_changes'] else 'does not change'}", "not checked"))
+        def _tuning(verdict: str) -> str:
+            return f"tuning {verdict}" if verdict.startswith("makes") else verdict
+
+        long = d4.get("tuned_vs_untuned_03_budget")
         rows.append((f"Tuned vs untuned — test video accuracy ({len(d4['final_seeds'])} seeds, same clips and epochs)",
-                     f"tuning {tu['video_verdict']}" if tu["video_verdict"].startswith("makes")
-                     else tu["video_verdict"],
+                     f"{d4['final_epochs']} epochs at batch 128: {_tuning(tu['video_verdict'])}"
+                     + (f"; notebook 03's budget (≤ {long['epochs_max']} epochs, batch {long['batch_size']}, early "
+                        f"stopping): {_tuning(long['video_verdict'])}" if long else ""),
                      "95.5% vs 90.8% clip (leaky split)"))
     else:
         rows.append(("Hyperband vs random search", _missing(NOTEBOOKS[3]), "claimed faster (Fig 3), never compared"))

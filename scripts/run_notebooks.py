@@ -36,14 +36,17 @@ def checked_params(path: str, notebooks: list[Path]) -> tuple[dict[str, object],
     return values, declared
 
 
-def tidy_metadata(path: Path, source: Path | None = None) -> None:
+def tidy_metadata(path: Path, source: Path | None = None, parameters: dict | None = None) -> None:
     """Papermill records absolute input/output paths in the notebook's metadata: keep only the file names, so a
     committed notebook carries no machine paths (``source``: the notebook that was run, when papermill was given
-    it as a notebook object rather than a path)."""
+    it as a notebook object rather than a path). ``parameters``: what was injected — papermill leaves an earlier
+    run's record in place when nothing is, which would then claim parameters that did not run."""
     nb = json.loads(path.read_text())
     meta = nb.get("metadata", {}).get("papermill", {})
     if source is not None:
         meta["input_path"] = str(source)
+    if parameters is not None:
+        meta["parameters"] = dict(parameters)
     for key in ("input_path", "output_path"):
         if meta.get(key):
             meta[key] = Path(meta[key]).name
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                             prepare_only=args.prepare_only, progress_bar=False, log_output=False,
                             coalesce_streams=True)   # progress bars keep only their final state
         if out.is_file():   # prepared copies too: papermill was given a notebook object, not the path
-            tidy_metadata(out, source=path)
+            tidy_metadata(out, source=path, parameters=passed)
         if args.inplace:  # replace the committed notebook only once the run has finished
             tmp = path.with_suffix(".ipynb.part")
             shutil.copyfile(out, tmp)

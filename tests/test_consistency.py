@@ -173,3 +173,12 @@ def test_the_runner_drops_a_stale_injected_parameters_cell(tmp_path):
     nbformat.write(nb, tmp_path / "99_t.ipynb")
     cleaned = runner.without_injected_cells(tmp_path / "99_t.ipynb")
     assert ["".join(c.source) for c in cleaned.cells] == ["X = 1", "print(X)"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_recorded_parameters_are_the_ones_that_ran(path):
+    """papermill's record in the notebook's metadata names only values make figures injected (default.yaml's)."""
+    recorded = json.loads(path.read_text())["metadata"].get("papermill", {}).get("parameters", {})
+    default = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    stale = {k: v for k, v in recorded.items() if default.get(k, object()) != v}
+    assert not stale, f"{path.name} records parameters that did not run {stale}: re-run it with make figures"

@@ -47,7 +47,10 @@ def _metrics():
                                 "random search reached Hyperband's best in 0 of 2 seeds"],
             "bn_lag": {"momentum": 0.99, "check_momentum": 0.5, "verdict_changes": [],
                        "short_trial_verdict": "momentum 0.5 scores higher by 19.6 points"},
+            "final_epochs": 20,
             "tuned_vs_untuned": {"video_verdict": "makes no measurable difference (-2.0 points)"},
+            "tuned_vs_untuned_03_budget": {"video_verdict": "tuning hurts by 3.1 points", "epochs_max": 60,
+                                           "batch_size": 32},
             "per_tuner_seed": [{"tuner": "hyperband", "seed": 0, "epochs_spent": 14},
                                {"tuner": "hyperband", "seed": 1, "epochs_spent": 15},
                                {"tuner": "random", "seed": 0, "epochs_spent": 15},
@@ -74,7 +77,8 @@ def test_render_shows_every_headline_number():
                  "(2 seeds)", "averaged over the budget: **makes no measurable difference (-0.8 points)**",
                  "Hyperband reached random search's best in 2 of 2 seeds", "spent: hyperband 14–15, random 15",
                  "momentum 0.5 scores higher by 19.6 points; the tuner verdict does not change",
-                 "(5 seeds, same clips and epochs) | tuning makes no measurable difference (-2.0 points)",
+                 "(5 seeds, same clips and epochs) | 20 epochs at batch 128: tuning makes no measurable difference "
+                 "(-2.0 points); notebook 03's budget (≤ 60 epochs, batch 32, early stopping): tuning hurts by 3.1",
                  "MSE 0.00311 vs copy-last-frame 0.00368 vs linear extrapolation 0.00564",
                  "**ConvLSTM beats copy-last: lower MSE by 15.4%**", "one step: the memory helps: lower MSE by 1.8%",
                  "3.2e-05", "01 9 s", "05 171 s", "**total 3.0 min**", "(2 CPU cores, default.yaml)"]:
