@@ -211,12 +211,14 @@ def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: 
             unit: str = " points", digits: int = 1) -> str:
     """The one rule: an interval above zero → ``"helps by X points (95% CI lo to hi, …)"``, below → ``"hurts by
     …"``, across zero → ``"makes no measurable difference (X, 95% CI lo to hi, …)"``; always with the interval
-    (bootstrap intervals need not be symmetric, so no "± Y") and the seeds it rests on. An interval with
+    (bootstrap intervals need not be symmetric, so no "± Y") and the seeds (and units: videos, ids) it rests on.
+    A decided verdict states a size, and its interval is that size's: ``"hurts by 5.0 points (95% CI 2.0 to
+    8.0, …)"`` — never an unsigned size beside a signed interval. An interval with
     :func:`no_spread` gets no verdict: ``"cannot be called (…; run more seeds)"``; nor does one where
     :func:`one_seed_decides`: ``"cannot be called: one seed decides (…)"``."""
     n = f"{diff.n_seeds} seed{'s' if diff.n_seeds != 1 else ''}"
     if diff.n_units:
-        n += f" × {diff.n_units} test units"
+        n += f" × {diff.n_units} units"
     ci = (f"{diff.confidence:.0%} CI {diff.low * scale:+.{digits}f} to {diff.high * scale:+.{digits}f}")
     if no_spread(diff):
         return (f"cannot be called ({diff.mean * scale:+.{digits}f}{unit} in every one of {n}: no spread to build "
@@ -229,9 +231,11 @@ def verdict(diff: Interval, better: str = "helps", worse: str = "hurts", scale: 
                 f"is an outlier at {diff.per_seed[k] * scale:+.{digits}f}{unit}, and without it this would say "
                 f"{said}; run more seeds)")
     if diff.low > 0:
-        return f"{better} by {diff.mean * scale:.{digits}f}{unit} ({ci}, {n})"
+        size = f"{diff.confidence:.0%} CI {diff.low * scale:.{digits}f} to {diff.high * scale:.{digits}f}"
+        return f"{better} by {diff.mean * scale:.{digits}f}{unit} ({size}, {n})"
     if diff.high < 0:
-        return f"{worse} by {-diff.mean * scale:.{digits}f}{unit} ({ci}, {n})"
+        size = f"{diff.confidence:.0%} CI {-diff.high * scale:.{digits}f} to {-diff.low * scale:.{digits}f}"
+        return f"{worse} by {-diff.mean * scale:.{digits}f}{unit} ({size}, {n})"
     return f"makes no measurable difference ({diff.mean * scale:+.{digits}f}{unit}, {ci}, {n})"
 
 

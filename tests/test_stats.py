@@ -45,13 +45,13 @@ def test_paired_bootstrap_covers_both_seed_and_unit_noise():
         stats.paired_bootstrap(np.full((2, 3), np.nan))
 
 
-@pytest.mark.parametrize("low, high, expected", [(0.02, 0.08, "helps by 5.0 points (95% CI +2.0 to +8.0"),
-                                                  (-0.08, -0.02, "hurts by 5.0 points (95% CI -8.0 to -2.0"),
+@pytest.mark.parametrize("low, high, expected", [(0.02, 0.08, "helps by 5.0 points (95% CI 2.0 to 8.0"),
+                                                  (-0.08, -0.02, "hurts by 5.0 points (95% CI 2.0 to 8.0"),
                                                   (-0.01, 0.11, "makes no measurable difference (+5.0 points, 95% CI")])
 def test_verdict_comes_from_the_interval_alone(low, high, expected):
     iv = stats.Interval((low + high) / 2, low, high, n_seeds=5, n_units=79)
     text = stats.verdict(iv)
-    assert text.startswith(expected) and "5 seeds × 79 test units" in text
+    assert text.startswith(expected) and "5 seeds × 79 units" in text
     assert stats.sign(iv) == (1 if low > 0 else -1 if high < 0 else 0)
     assert "95% CI" in iv.format()
 
@@ -98,7 +98,7 @@ def test_one_seed_never_decides_a_verdict():
     assert stats.one_seed_decides(iv) and stats.sign(iv) == 0
     text = stats.verdict(iv)
     assert text.startswith("cannot be called: one seed decides (") and "this would say 'helps'" in text
-    assert "run more seeds" in text and "5 seeds × 79 test units" in text
+    assert "run more seeds" in text and "5 seeds × 79 units" in text
     # the cure is more seeds, not dropping one: with 20 seeds the same collapse no longer decides anything
     many_good, many_base = _scores(rng, p, 20), _scores(rng, p - 0.12, 20)
     many_good[3] = rng.random(79) < 0.2
