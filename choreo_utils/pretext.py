@@ -379,17 +379,18 @@ def plot_curve(meta: dict[str, Any]):
 
 
 def plot_projections(panels: dict[str, np.ndarray], labels: Sequence[str], title: str = ""):
-    """One 2-D scatter per feature type (e.g. PCA of clip means), coloured by ``labels``, side by side."""
+    """One 2-D scatter per feature type (e.g. PCA of clip means), coloured by ``labels``, side by side. Sixteen
+    genres get eight well-separated hues × two markers (circle, triangle), so no two look alike."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     labels = np.asarray(labels)
     names = sorted(set(labels))
-    cmap = plt.get_cmap("tab20", len(names))
+    hues = [plt.get_cmap("tab10")(i) for i in (0, 1, 2, 3, 4, 5, 6, 9)]   # tab10 without its grey and olive
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.6, 4.0), squeeze=False)
     for ax, (name, pts) in zip(axes[0], panels.items()):
         for k, g in enumerate(names):
             sel = labels == g
-            ax.scatter(pts[sel, 0], pts[sel, 1], s=9, color=cmap(k), label=g, alpha=0.8)
+            ax.scatter(*pts[sel, :2].T, s=11, color=hues[k % 8], label=g, alpha=0.8, marker="o^sD"[k // 8 % 4])
         ax.set_title(name, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     axes[0][-1].legend(fontsize=7, ncol=1, bbox_to_anchor=(1.01, 1), loc="upper left")

@@ -297,9 +297,10 @@ def prediction_grid(true: np.ndarray, pred: np.ndarray, names: Sequence[str] | N
 
 
 def plot_seed_points(table: pd.DataFrame, panels: str, groups: str, value: str, title: str, ylabel: str,
-                     intervals: dict | None = None) -> plt.Figure:
+                     intervals: dict | None = None, reference: tuple[float, str] | None = None) -> plt.Figure:
     """One point per seed for each group, side by side in one panel per value of ``panels``; a bar marks the
-    mean and, where ``intervals[(panel, group)]`` is given (``stats.Interval``), its 95% interval."""
+    mean and, where ``intervals[(panel, group)]`` is given (``stats.Interval``), its 95% interval.
+    ``reference``: (value, label) of a dashed line in every panel (chance, a coin flip, ...)."""
     panel_names = list(dict.fromkeys(table[panels]))
     group_names = list(dict.fromkeys(table[groups]))
     fig, axes = plt.subplots(1, len(panel_names), figsize=(3.6 * len(panel_names) + 0.6, 3.6), sharey=True,
@@ -319,7 +320,36 @@ def plot_seed_points(table: pd.DataFrame, panels: str, groups: str, value: str, 
         ax.set_xticks(range(len(group_names)), [g.replace(", ", ",\n") for g in group_names], fontsize=8)
         ax.set_title(panel, fontsize=9)
         ax.grid(alpha=0.3, axis="y")
+        if reference is not None:
+            ax.axhline(reference[0], color="0.4", ls="--", lw=1, label=reference[1])
     axes[0][0].set_ylabel(ylabel)
+    if reference is not None:
+        axes[0][0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def show_source(*objects):
+    """The code of functions or methods as one highlighted block (Markdown: GitHub and the course site render it),
+    without their docstrings — the key calls a notebook teaches, read from the package itself, never copied."""
+    import ast  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+    import textwrap  # noqa: PLC0415
+
+    from IPython.display import Markdown  # noqa: PLC0415
+
+    blocks = []
+    for obj in objects:
+        try:
+            lines = inspect.getsource(obj).splitlines()
+        except (TypeError, OSError) as err:
+            raise TypeError(f"show_source needs functions or methods defined in Python files, got {obj!r}") from err
+        source = textwrap.dedent("\n".join(lines))
+        body = ast.parse(source).body[0].body
+        if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            first, last = body[0].lineno, body[0].end_lineno      # 1-based lines of the docstring
+            source = "\n".join(line for i, line in enumerate(source.splitlines(), 1) if not first <= i <= last)
+        blocks.append(source.rstrip())
+    return Markdown("```python\n" + "\n\n".join(blocks) + "\n```")

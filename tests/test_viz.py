@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import pytest
 
 from choreo_utils import viz
 
@@ -26,3 +28,34 @@ def test_plot_confusion_colours_rows_and_writes_counts():
 
 def test_to_uint8_rounds_and_clips():
     assert viz.to_uint8(np.array([-0.1, 0.0, 0.5, 1.0, 1.2])).tolist() == [0, 0, 128, 255, 255]
+
+
+def test_show_source_shows_the_code_without_its_docstring():
+    from choreo_utils import prediction, tuning
+
+    text = viz.show_source(prediction.build_model, tuning.ClassifierHyperModel.build).data
+    assert text.startswith("```python\ndef build_model(") and text.endswith("```")
+    assert "layers.ConvLSTM2D if memory else NoMemoryConvLSTM2D" in text and "def build(self, hp):" in text
+    assert "Our efficient default" not in text and "A compiled BiLSTM for" not in text
+    with pytest.raises(TypeError, match="functions or methods"):
+        viz.show_source(len)
+
+
+def test_gain_curves_draw_interval_bands_only_on_three_seeds_or_more():
+    from matplotlib.collections import PolyCollection
+
+    from choreo_utils import stats
+    from choreo_utils.prediction import plots
+
+    def bands(n_seeds):
+        ivs = [stats.Interval(0.1, 0.05, 0.15, n_seeds=n_seeds)] * 4
+        fig = plots.plot_gain_curves([("t", "h", {"ConvLSTM": np.full((n_seeds, 4), 10.0)})], [range(1, 5)],
+                                     intervals={"ConvLSTM": ivs})
+        found = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+        plt.close(fig)
+        return found
+
+    assert len(bands(3)) == 1 and not bands(2)
+    reference = viz.plot_seed_points(pd.DataFrame({"p": ["a"] * 3, "g": ["x"] * 3, "v": [0.4, 0.6, 0.7]}),
+                                     "p", "g", "v", "title", "acc", reference=(0.5, "coin flip"))
+    assert any(line.get_label() == "coin flip" for line in reference.axes[0].lines)

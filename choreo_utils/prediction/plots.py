@@ -9,9 +9,12 @@ import numpy as np
 
 
 def plot_gain_curves(panels: Sequence[tuple[str, str, dict[str, np.ndarray]]], xs: Sequence[Sequence[int]],
-                     ylabel: str = "MSE reduction vs copy-last (%)", floor: float | None = None):
+                     ylabel: str = "MSE reduction vs copy-last (%)", floor: float | None = None,
+                     intervals: dict | None = None):
     """One panel per ``(title, xlabel, curves)``; ``curves`` maps a label to a (seeds, k) or (k,) array of gains
     in % at ``xs[i]``: a line for the mean over seeds, a dot per seed. Zero (= copy-last) is drawn dashed.
+    ``intervals[label]``: one ``stats.Interval`` (a fraction) per x, drawn as a band — only where it rests on at
+    least 3 seeds (fewer give no interval worth drawing).
 
     ``floor`` clips the y axis from below (a curve below it is drawn at the edge, and its label says so)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
@@ -29,6 +32,12 @@ def plot_gain_curves(panels: Sequence[tuple[str, str, dict[str, np.ndarray]]], x
             shown = np.maximum(mean, floor) if floor is not None else mean
             ax.plot(x, shown, color=color, marker="o" if v.shape[0] == 1 else None, ms=3,
                     label=label + (f" — {v.shape[0]} seeds" if v.shape[0] > 1 else ""))
+            ivs = (intervals or {}).get(label.split(" (min ")[0])
+            if ivs is not None and min(iv.n_seeds for iv in ivs) >= 3:
+                low, high = (np.array([getattr(iv, k) for iv in ivs]) * 100 for k in ("low", "high"))
+                if floor is not None:
+                    low, high = np.maximum(low, floor), np.maximum(high, floor)
+                ax.fill_between(x, low, high, color=color, alpha=0.15, lw=0)
             if v.shape[0] > 1:
                 for row in v:
                     ax.plot(x, np.maximum(row, floor) if floor is not None else row, ".", color=color, ms=5,
