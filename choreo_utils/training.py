@@ -19,6 +19,12 @@ import numpy as np
 from choreo_utils.progress import keras_epochs, label
 
 
+#: Training steps per call of the compiled step (``model.compile(steps_per_execution=...)``, for the package's
+#: small classifiers): a whole epoch of notebook 03's clips runs in one call, so the per-batch work in Python is
+#: paid once per epoch — the same batches, dropout masks and arithmetic (``benchmarks/bench_training.py``).
+STEPS_PER_EXECUTION = 64
+
+
 @dataclasses.dataclass
 class TrainResult:
     """A trained model, its per-epoch history (losses, metrics) and the wall-clock seconds of each epoch."""
@@ -40,17 +46,29 @@ class TrainResult:
 
 def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data: tuple[Any, Any] | None = None,
         seed: int = 0, verbose: int = 0, callbacks: Sequence[Any] = (),
-        progress: bool | str = True) -> TrainResult:
+        progress: bool | str = True, validate: Callable[[Any], dict[str, float]] | None = None) -> TrainResult:
     """Seed everything with ``seed`` (``runtime.set_seed``), then ``model.fit(x, y)`` (shuffled each epoch), timing
     every epoch.
 
     ``callbacks`` run after the epoch timer. ``progress`` is the package's convention (``progress.label``): True, a
     bar over the epochs labelled "training"; a str, a bar with that label; False, none — none either when
-    ``verbose`` makes Keras print its own.
+    ``verbose`` makes Keras print its own. ``validate(model)``, instead of ``validation_data``: the epoch's
+    validation numbers (``{"val_loss": ..., ...}``), computed at the end of each epoch before the timer stops and
+    before ``callbacks`` (early stopping) and the history read them — for a small model, Keras' own validation pass
+    (a dataset and a loop per epoch) can cost a third of the epoch (``classifier.train`` uses it).
     """
     import keras  # noqa: PLC0415
 
+    if validate is not None and validation_data is not None:
+        raise ValueError("fit takes validation_data or validate, not both")
     epoch_seconds: list[float] = []
+
+    class Validation(keras.callbacks.Callback):
+        """Adds ``validate(model)``'s numbers to the epoch's logs."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs.update({k: float(v) for k, v in validate(self.model).items()})
 
     class EpochTimer(keras.callbacks.Callback):
         """Appends each epoch's wall-clock seconds to ``epoch_seconds``."""
@@ -66,8 +84,9 @@ def fit(model, x: Any, y: Any, *, epochs: int, batch_size: int, validation_data:
     set_seed(seed)   # data order and dropout masks (the weights were drawn when the model was built)
     desc = label(progress, "training")
     bar = [keras_epochs(epochs, desc)] if desc and not verbose else []
+    first = [Validation()] if validate is not None else []     # inside the epoch's time, before early stopping
     hist = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data, shuffle=True,
-                     verbose=verbose, callbacks=[EpochTimer(), *callbacks, *bar])
+                     verbose=verbose, callbacks=[*first, EpochTimer(), *callbacks, *bar])
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return TrainResult(model=model, history=history, epoch_seconds=epoch_seconds)
 

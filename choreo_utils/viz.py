@@ -353,3 +353,14 @@ def show_source(*objects):
             source = "\n".join(line for i, line in enumerate(source.splitlines(), 1) if not first <= i <= last)
         blocks.append(source.rstrip())
     return Markdown("```python\n" + "\n\n".join(blocks) + "\n```")
+
+
+def in_numbers(*lines: str, title: str = "This run, in numbers"):
+    """A notebook's closing numbers as a Markdown list (GitHub and the course site render it): each line formatted
+    by the notebook from its ``metrics``, so "What we learned" states what this run measured, never a typed copy."""
+    from IPython.display import Markdown  # noqa: PLC0415
+
+    items = [str(line).strip() for line in lines if str(line).strip()]
+    if not items:
+        raise ValueError("in_numbers needs at least one line to show")
+    return Markdown(f"**{title}** (from this run's `metrics`):\n\n" + "\n".join(f"- {item}" for item in items))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -36,12 +37,37 @@ def checked_params(path: str, notebooks: list[Path]) -> tuple[dict[str, object],
     return values, declared
 
 
+#: A progress bar's clock: "[01:21<00:00,  5.43s/run]" or the "[00:09<00:08,  3.40epoch/s, " before its metrics.
+_BAR_CLOCK = re.compile(r" \[(?:\d+:)?\d+:\d+<(?:(?:\d+:)?\d+:\d+|\?), *(?:[\d.]+|\?) ?[^\s,\]]*(?:, |\])")
+WIDGET_TEXT = "(an interactive widget: run the notebook to use it)"
+
+
+def without_bar_clocks(text: str) -> str:
+    """``text`` without progress bars' elapsed/remaining times and rates (the bar, its count and metrics stay):
+    they differ on every run, so each regeneration would otherwise change every notebook."""
+    return _BAR_CLOCK.sub(lambda m: "" if m.group(0).endswith("]") else " [", text)
+
+
+def tidy_outputs(nb: dict) -> None:
+    """Outputs as a reader of the committed notebook should see them: progress bars without their clocks, and a
+    widget's plain-text fallback (what GitHub shows: its Python repr) replaced by a sentence saying what it is."""
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                out["text"] = without_bar_clocks("".join(out.get("text", ""))).splitlines(True)
+            data = out.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data and "text/plain" in data:
+                data["text/plain"] = [WIDGET_TEXT]
+
+
 def tidy_metadata(path: Path, source: Path | None = None, parameters: dict | None = None) -> None:
     """Papermill records absolute input/output paths in the notebook's metadata: keep only the file names, so a
     committed notebook carries no machine paths (``source``: the notebook that was run, when papermill was given
     it as a notebook object rather than a path). ``parameters``: what was injected — papermill leaves an earlier
-    run's record in place when nothing is, which would then claim parameters that did not run."""
+    run's record in place when nothing is, which would then claim parameters that did not run. The outputs are
+    tidied too (:func:`tidy_outputs`)."""
     nb = json.loads(path.read_text())
+    tidy_outputs(nb)
     meta = nb.get("metadata", {}).get("papermill", {})
     if source is not None:
         meta["input_path"] = str(source)

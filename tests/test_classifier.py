@@ -329,3 +329,31 @@ def test_seed_scores_name_the_variant_when_more_than_one():
         two.correct()
     with pytest.raises(KeyError, match="no variant 'GRU'"):
         two.correct("GRU")
+
+
+def test_the_fast_validation_reports_what_keras_validation_reports_and_trains_the_same_weights():
+    """classifier.train computes val_loss / val_accuracy itself (one predict_on_batch per epoch); the same seed
+    trained with Keras' own validation pass gives the same history (to float rounding) and the same weights."""
+    from choreo_utils import runtime
+    from choreo_utils.training import fit
+
+    (xtr, ytr, _), (xva, yva, _), _ = _tiny_splits()
+
+    def build():
+        runtime.set_seed(0)
+        return C.build_classifier(xtr.shape[1], xtr.shape[2], lstm_units=8, dense1=8, dense2=8)
+
+    ours = C.train(build(), xtr, ytr, xva, yva, epochs=3, batch_size=16, progress=False)
+    keras_way = fit(build(), xtr, C.one_hot(ytr), epochs=3, batch_size=16, progress=False,
+                    validation_data=(xva, C.one_hot(yva)))
+    assert set(ours.history) == set(keras_way.history) >= {"val_loss", "val_accuracy"}
+    for key, values in keras_way.history.items():
+        np.testing.assert_allclose(ours.history[key], values, rtol=1e-5, atol=1e-6, err_msg=key)
+    for a, b in zip(ours.model.get_weights(), keras_way.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    numbers = C.validation_numbers(ours.model, xva, C.one_hot(yva), chunk=3)     # chunks change nothing
+    assert numbers["val_accuracy"] == pytest.approx(
+        float((C.predict_proba(ours.model, xva).argmax(1) == np.asarray(yva)).mean()))
+    with pytest.raises(ValueError, match="not both"):
+        fit(build(), xtr, C.one_hot(ytr), epochs=1, batch_size=16, progress=False,
+            validation_data=(xva, C.one_hot(yva)), validate=lambda m: {})

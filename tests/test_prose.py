@@ -177,3 +177,47 @@ def test_verdict_words_in_prose_agree_with_the_printed_verdict(claim):
     said = [m.group(1) for m in re.finditer(pattern, prose)]
     wrong = [w for w in said if w not in agree[verdict]]
     assert not wrong, f"notebook {key}: the run says {verdict!r} but the prose says {wrong}"
+
+
+@pytest.mark.parametrize("key", sorted(NOTEBOOKS))
+def test_what_we_learned_comes_with_the_numbers_of_its_run(key):
+    """Each notebook's "What we learned" is followed by a cell that shows this run's numbers from its metrics."""
+    cells = _cells(NOTEBOOKS[key])
+    at = [i for i, c in enumerate(cells)
+          if c["cell_type"] == "markdown" and "## What we learned" in "".join(c["source"])]
+    assert len(at) == 1, f"{key}: one 'What we learned' section"
+    numbers = cells[at[0] + 1]
+    assert numbers["cell_type"] == "code" and "viz.in_numbers(" in "".join(numbers["source"]), \
+        f"{key}: 'What we learned' must be followed by its viz.in_numbers(...) cell"
+    shown = "".join("".join(o.get("data", {}).get("text/markdown", "")) for o in numbers.get("outputs", []))
+    assert len(_NUMBER.findall(shown)) >= 3, f"{key}: the numbers cell shows no numbers — run the notebook"
+
+
+def test_every_exercise_parameter_change_goes_through_the_params_reader_into_its_notebook(tmp_path):
+    """Each exercise's `NAME = value`, written over the smoke parameters, is accepted by the params reader and
+    injected into its notebook by the runner (``--prepare-only``: no execution, which would take minutes)."""
+    import yaml
+
+    from scripts import run_notebooks
+
+    base = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())
+    tried = 0
+    for key, path in NOTEBOOKS.items():
+        for n, text in _exercises(key).items():
+            changes = {name: ast.literal_eval(value)
+                       for name, value in re.findall(r"`([A-Z][A-Z0-9_]+)\s*=\s*([^`]+)`", text)}
+            if not changes:
+                continue
+            params = tmp_path / f"{key}-ex{n}.yaml"
+            params.write_text(yaml.safe_dump({**base, **changes}))
+            out = tmp_path / f"{key}-ex{n}"
+            assert run_notebooks.main(["--params", str(params), "--prepare-only", "--output-dir", str(out),
+                                       str(path)]) == 0
+            injected = next(c for c in _cells(out / path.name)
+                            if "injected-parameters" in c.get("metadata", {}).get("tags", []))
+            scope: dict = {}
+            exec("".join(injected["source"]), {}, scope)
+            for name, value in changes.items():
+                assert scope[name] == value, f"notebook {key}, exercise {n}: {name} was injected as {scope[name]!r}"
+            tried += 1
+    assert tried >= 6

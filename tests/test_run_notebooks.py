@@ -47,3 +47,24 @@ def test_the_shipped_parameter_files_are_all_declared(runner):
     for path in sorted((project_root() / "params").glob("*.yaml")):
         values, declared = runner.checked_params(str(path), [])
         assert values and declared, path
+
+
+def test_committed_outputs_lose_bar_clocks_and_widget_reprs_but_keep_counts_and_metrics():
+    bar = ("runs: 100%|██████████| 15/15 [01:21<00:00,  5.43s/run]\n"
+           "fit:  53%|█████▎    | 32/60 [00:09<00:08,  3.40epoch/s, accuracy=1, val_loss=0.0297]\n"
+           "a:   0%|          | 0/60 [00:00<?, ?epoch/s]\n"
+           "trained 32 epochs in 9 s [kept]\n")
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": bar.splitlines(True)},
+        {"output_type": "display_data", "data": {"text/plain": ["VBox(children=(Dropdown(options=('a',)),))"],
+                                                 "application/vnd.jupyter.widget-view+json": {"model_id": "x"}}},
+        {"output_type": "execute_result", "data": {"text/plain": ["VBox(children=()) as text, not a widget"]}}]}]}
+    run_notebooks.tidy_outputs(nb)
+    stream, widget, plain = nb["cells"][0]["outputs"]
+    assert "".join(stream["text"]) == ("runs: 100%|██████████| 15/15\n"
+                                       "fit:  53%|█████▎    | 32/60 [accuracy=1, val_loss=0.0297]\n"
+                                       "a:   0%|          | 0/60\n"
+                                       "trained 32 epochs in 9 s [kept]\n")
+    assert widget["data"]["text/plain"] == [run_notebooks.WIDGET_TEXT]
+    assert widget["data"]["application/vnd.jupyter.widget-view+json"] == {"model_id": "x"}
+    assert plain["data"]["text/plain"] == ["VBox(children=()) as text, not a widget"]

@@ -93,7 +93,12 @@ def test_best_so_far_grid_reach_and_paired_verdicts():
     assert anytime["hyperband"] == pytest.approx([0.6, (0.35 + 0.35 + 0.7) / 3])
     assert anytime["random"] == pytest.approx([0.5, 0.8])
     fig = T.plot_best_so_far({"a": grids, "b": grids}, 8)
-    assert len(fig.axes) == 2 and all(len(ax.collections) == 2 for ax in fig.axes)   # one band per tuner
+    assert len(fig.axes) == 2
+    assert all(not c.get_paths() for ax in fig.axes for c in ax.collections)      # 2 seeds: no band drawn
+    assert all(len(ax.lines) >= 2 * (2 + 1) for ax in fig.axes)                   # each seed's line and the mean
+    three = {k: pd.concat([g, g.iloc[[0]].rename(index=lambda i: 99)]) for k, g in grids.items()}
+    fig = T.plot_best_so_far({"a": three}, 8)
+    assert sum(bool(c.get_paths()) for c in fig.axes[0].collections) == 2         # 3 seeds: one band per tuner
     band = T.mean_band(hb)
     assert band["seeds"].tolist()[0] == 2 and (band["low"] <= band["mean"]).all()
     assert band["low"].min() >= 0 and band["high"].max() <= 1      # an accuracy's range (2 seeds: wide t)

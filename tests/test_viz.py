@@ -59,3 +59,11 @@ def test_gain_curves_draw_interval_bands_only_on_three_seeds_or_more():
     reference = viz.plot_seed_points(pd.DataFrame({"p": ["a"] * 3, "g": ["x"] * 3, "v": [0.4, 0.6, 0.7]}),
                                      "p", "g", "v", "title", "acc", reference=(0.5, "coin flip"))
     assert any(line.get_label() == "coin flip" for line in reference.axes[0].lines)
+
+
+def test_in_numbers_lists_each_line_and_refuses_nothing_to_show():
+    md = viz.in_numbers("96.5% accuracy", "  ", "order helps by 10.1 points").data
+    assert md.splitlines()[0].startswith("**This run, in numbers**")
+    assert md.splitlines()[-2:] == ["- 96.5% accuracy", "- order helps by 10.1 points"]
+    with pytest.raises(ValueError, match="at least one line"):
+        viz.in_numbers(" ")

@@ -16,7 +16,7 @@ import numpy as np
 from choreo_utils.checks import positive_int
 from choreo_utils.config import GENRES
 from choreo_utils.prediction.frames import check_frames, to_unit
-from choreo_utils.training import SeedRun, over_seeds
+from choreo_utils.training import STEPS_PER_EXECUTION, SeedRun, over_seeds
 
 
 def build_genre_classifier(window: int, frame_shape: tuple[int, int, int], n_classes: int = len(GENRES),
@@ -51,7 +51,7 @@ def build_genre_classifier(window: int, frame_shape: tuple[int, int, int], n_cla
     out = layers.Dense(n_classes, activation="softmax", name="genre")(emb)
     model = keras.Model(inp, out, name="genre_classifier")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
     return model
 
 
