@@ -74,16 +74,23 @@ def build_classifier(clip_len: int, feature_dim: int, n_classes: int = len(GENRE
     return model
 
 
-def validation_numbers(model, x: np.ndarray, y_onehot: np.ndarray, chunk: int = 1024) -> dict[str, float]:
-    """``val_loss`` and ``val_accuracy`` of a softmax classifier on clips ``x``: the numbers
-    ``model.fit(validation_data=...)`` reports (Keras' categorical cross-entropy, mean over clips, and accuracy),
-    from one ``predict_on_batch`` per ``chunk`` clips instead of Keras' per-epoch evaluation loop."""
+def loss_and_accuracy(probs: np.ndarray, labels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Keras' categorical cross-entropy and accuracy of probabilities ``(..., clips, classes)`` for integer
+    ``labels`` (clips,), each a mean over the clips axis — what ``model.fit`` reports as ``val_loss`` and
+    ``val_accuracy``, for one model ``(clips, classes)`` or many towers ``(towers, clips, classes)``."""
     import keras  # noqa: PLC0415
 
-    probs = predict_proba(model, x, batch_size=chunk)
-    loss = np.asarray(keras.losses.categorical_crossentropy(y_onehot, probs), np.float64)
-    correct = probs.argmax(axis=1) == np.asarray(y_onehot).argmax(axis=1)
-    return {"val_loss": float(loss.mean()), "val_accuracy": float(correct.mean())}
+    probs, labels = np.asarray(probs), np.asarray(labels, dtype=int)
+    target = np.broadcast_to(one_hot(labels, probs.shape[-1]), probs.shape)
+    loss = np.asarray(keras.losses.categorical_crossentropy(target, probs), np.float64)
+    return loss.mean(axis=-1), (probs.argmax(axis=-1) == labels).mean(axis=-1)
+
+
+def validation_numbers(model, x: np.ndarray, labels: Sequence[int], chunk: int = 1024) -> dict[str, float]:
+    """``val_loss`` and ``val_accuracy`` of a softmax classifier on clips ``x`` (:func:`loss_and_accuracy`), from
+    one ``predict_on_batch`` per ``chunk`` clips instead of Keras' per-epoch evaluation loop."""
+    loss, accuracy = loss_and_accuracy(predict_proba(model, x, batch_size=chunk), labels)
+    return {"val_loss": float(loss), "val_accuracy": float(accuracy)}
 
 
 def init_input_statistics(model, x: np.ndarray) -> None:
@@ -130,7 +137,7 @@ def train(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray | N
     n_classes = model.output_shape[-1]
     validate = None
     if x_val is not None and len(x_val):
-        x_v, y_v = np.asarray(x_val, np.float32), one_hot(y_val, n_classes)
+        x_v, y_v = np.asarray(x_val, np.float32), np.asarray(y_val, dtype=int)
         validate = lambda m: validation_numbers(m, x_v, y_v)  # noqa: E731
     return fit(model, x_train, one_hot(y_train, n_classes), epochs=epochs, batch_size=batch_size,
                validate=validate, seed=seed, verbose=verbose, callbacks=callbacks, progress=progress)

@@ -36,7 +36,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from choreo_utils.classifier import (PRESETS, Split, build_classifier, evaluate_probs, init_input_statistics,
-                                     model_kwargs, shuffle_frames)
+                                     loss_and_accuracy, model_kwargs, shuffle_frames)
 from choreo_utils.progress import bar, label
 from choreo_utils.training import seeded_model
 
@@ -162,12 +162,6 @@ class _Fused:
         return {name: var[k].numpy().copy() for name, var in self.v.items()}
 
 
-def _val_loss(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per tower: mean cross-entropy (Keras' clipping at 1e-7) and accuracy of probabilities (K, N, classes)."""
-    p = np.clip(probs[:, np.arange(len(labels)), labels], 1e-7, 1.0)
-    return -np.log(p).mean(axis=1), (probs.argmax(-1) == labels).mean(axis=1)
-
-
 def fit_evaluate_towers(train_split: Split, val_split: Split | None, test_split: Split, params: str | dict = "table1",
                         seeds: Sequence[int] = (0,), temporal: bool = True, shuffle: bool | Sequence[bool] = False,
                         epochs: int | None = None, patience: int | None = None, min_delta: float = 0.0,
@@ -225,7 +219,7 @@ def fit_evaluate_towers(train_split: Split, val_split: Split | None, test_split:
             loss_sum += loss.numpy() * idx.shape[1]
             acc_sum += acc.numpy() * idx.shape[1]
         if has_val:
-            v_loss, v_acc = _val_loss(fused.probabilities(x_val), y_val)
+            v_loss, v_acc = loss_and_accuracy(fused.probabilities(x_val), y_val)
         for k in range(k_all):
             if stopped[k] is not None:
                 continue

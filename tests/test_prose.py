@@ -132,17 +132,22 @@ def _declared(key: str) -> dict:
     return scope
 
 
+def _parameter_changes(text: str) -> dict:
+    """An exercise's `` `NAME = value` `` changes, values read as Python literals."""
+    return {name: ast.literal_eval(value) for name, value in re.findall(r"`([A-Z][A-Z0-9_]+)\s*=\s*([^`]+)`", text)}
+
+
 def test_every_exercise_parameter_is_declared_with_a_value_of_its_kind():
     checked = 0
     for key in NOTEBOOKS:
         declared = _declared(key)
         for n, text in _exercises(key).items():
-            for name, value in re.findall(r"`([A-Z][A-Z0-9_]+)\s*=\s*([^`]+)`", text):
+            for name, new in _parameter_changes(text).items():
                 assert name in declared, f"notebook {key}, exercise {n}: {name} is not one of its parameters"
-                new, old = ast.literal_eval(value), declared[name]
+                old = declared[name]
                 if old is not None and new is not None:
                     kinds = (list, tuple) if isinstance(old, (list, tuple)) else type(old)
-                    assert isinstance(new, kinds), f"notebook {key}, exercise {n}: {name} = {value} vs {old!r}"
+                    assert isinstance(new, kinds), f"notebook {key}, exercise {n}: {name} = {new!r} vs {old!r}"
                 checked += 1
     assert checked >= 8
 
@@ -204,8 +209,7 @@ def test_every_exercise_parameter_change_goes_through_the_params_reader_into_its
     tried = 0
     for key, path in NOTEBOOKS.items():
         for n, text in _exercises(key).items():
-            changes = {name: ast.literal_eval(value)
-                       for name, value in re.findall(r"`([A-Z][A-Z0-9_]+)\s*=\s*([^`]+)`", text)}
+            changes = _parameter_changes(text)
             if not changes:
                 continue
             params = tmp_path / f"{key}-ex{n}.yaml"
